@@ -92,6 +92,8 @@ export interface ImageProvider {
   generate(request: GenerateRequest): Promise<ProviderResult>;
   /** Optional start-up work (scan a folder, check a model) before the provider is used. */
   start?(): Promise<void>;
+  /** Optional periodic work (re-scan a folder, re-check a remote server); the scan cron calls it. */
+  refresh?(): Promise<void>;
   /** Releases timers, workers and sockets. */
   close?(): Promise<void>;
 }

@@ -1,0 +1,30 @@
+import type { FrameProfile } from '../render/frame-profile.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Where the server keeps its files and where it listens. From flags, the environment, or defaults. */
+export interface ServerPaths {
+  readonly dataDir: string;
+  readonly imagesDir: string;
+  readonly logDir: string;
+}
+
+/** The validated, normalised configuration every module receives. Read once at start-up. */
+export interface AppConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly paths: ServerPaths;
+  /** The options file this configuration was read from, for messages. */
+  readonly optionsFile: string;
+  readonly logLevel: LogLevel;
+  readonly library: { readonly minCount: number; readonly maxCount: number };
+  /** Minutes between provider calls for `auto` (upstream `image_generate_threshold`). */
+  readonly generateThresholdMinutes: number;
+  readonly generationTimeoutMs: number;
+  readonly cron: { readonly checkPending: string; readonly scanImages: string };
+  readonly frame: FrameProfile;
+  readonly promptsAmount: number;
+  /** Raw per-provider sections under `providers:`; each provider validates its own. */
+  readonly providers: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly disabledProviders: readonly string[];
+}

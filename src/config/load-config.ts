@@ -1,0 +1,150 @@
+import { readFile, mkdir, access } from 'node:fs/promises';
+import { join, resolve, isAbsolute } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { AppConfig, LogLevel } from './app-config.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_OPTIONS_FILE } from './default-options-file.js';
+import { KNOWN_KEYS, optionsSchema, type RawOptions } from './options-schema.js';
+import type { StartupOptions } from './startup-options.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { DEFAULT_JPEG_QUALITY } from '../render/render-for-frame.js';
+
+export interface LoadedConfig {
+  readonly config: AppConfig;
+  /** Lines to log once a logger exists (unknown keys, a file written for the first time). */
+  readonly notices: readonly { level: 'info' | 'warn'; message: string }[];
+}
+
+const LOG_LEVEL: Record<RawOptions['log_level'], LogLevel> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Reads `<data>/options.yml` (writing the commented default first if it is missing),
+ * validates it once, and returns the configuration. Any mistake throws a {@link ConfigError}
+ * whose message is one line naming the file, the key, and what is expected.
+ */
+export async function loadConfig(startup: StartupOptions): Promise<LoadedConfig> {
+  const notices: { level: 'info' | 'warn'; message: string }[] = [];
+  await mkdir(startup.dataDir, { recursive: true });
+  const file = join(startup.dataDir, 'options.yml');
+  if (!(await exists(file))) {
+    await writeFileAtomic(file, DEFAULT_OPTIONS_FILE);
+    notices.push({ level: 'info', message: `wrote the default options to ${file}` });
+  }
+  const text = await readFile(file, 'utf8');
+  const raw = parseOptionsText(text, file);
+  for (const key of unknownKeys(raw)) {
+    notices.push({ level: 'warn', message: `${file}: unknown key "${key}" is ignored` });
+  }
+  const options = validateOptions(raw, file);
+  return { config: toAppConfig(options, startup, file), notices };
+}
+
+export function parseOptionsText(text: string, file: string): Record<string, unknown> {
+  const document = parseDocument(text, { prettyErrors: false });
+  const firstError = document.errors[0];
+  if (firstError) {
+    const where = firstError.linePos?.[0];
+    const position = where ? ` (line ${where.line}, column ${where.col})` : '';
+    throw new ConfigError(`${file}: not valid YAML${position}: ${firstError.message.split('\n')[0]}`);
+  }
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${file}: expected a mapping of option names to values at the top level`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function validateOptions(raw: Record<string, unknown>, file: string): RawOptions {
+  const result = optionsSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(describeIssue(result.error.issues[0], raw, file));
+  }
+  const options = result.data;
+  if (options.image_amount_min >= options.image_amount_max) {
+    throw new ConfigError(
+      `${file}: image_amount_min: expected less than image_amount_max (${options.image_amount_max}), got ${options.image_amount_min}`,
+    );
+  }
+  return options;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined, raw: Record<string, unknown>, file: string): string {
+  if (!issue) return `${file}: invalid options`;
+  const key = issue.path.map(String).join('.') || '(top level)';
+  const got = valueAt(raw, issue.path);
+  const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+  return `${file}: ${key}: ${issue.message}${gotText}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function unknownKeys(raw: Record<string, unknown>): string[] {
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (!KNOWN_KEYS.has(key)) {
+      unknown.push(key);
+    } else if (key === 'iframe_image_parameters' && value && typeof value === 'object') {
+      for (const nested of Object.keys(value)) {
+        if (!KNOWN_KEYS.has(`${key}.${nested}`)) unknown.push(`${key}.${nested}`);
+      }
+    }
+  }
+  return unknown;
+}
+
+function toAppConfig(options: RawOptions, startup: StartupOptions, file: string): AppConfig {
+  const frame = options.iframe_image_parameters;
+  const imagesDir =
+    startup.imagesDir ??
+    (options.image_path === undefined
+      ? resolve('./images')
+      : isAbsolute(options.image_path)
+        ? options.image_path
+        : resolve(options.image_path));
+  const providers: Record<string, Record<string, unknown>> = {};
+  for (const [id, section] of Object.entries(options.providers)) providers[id] = section ?? {};
+  return {
+    host: startup.host,
+    port: startup.port,
+    paths: { dataDir: startup.dataDir, imagesDir, logDir: startup.logDir },
+    optionsFile: file,
+    logLevel: LOG_LEVEL[options.log_level],
+    library: { minCount: options.image_amount_min, maxCount: options.image_amount_max },
+    generateThresholdMinutes: options.image_generate_threshold,
+    generationTimeoutMs: options.generation_timeout_minutes * 60_000,
+    cron: { checkPending: options.check_pending_cron, scanImages: options.scan_image_cron },
+    frame: {
+      width: frame.image_weight ?? frame.image_width ?? options.image_weight ?? options.image_width ?? 320,
+      height: frame.image_height ?? options.image_height ?? 480,
+      fitMode: frame.fit_mode ?? 'auto',
+      fitThreshold: frame.fit_threshold ?? 0.03,
+      quality: frame.jpeg_quality ?? DEFAULT_JPEG_QUALITY,
+    },
+    promptsAmount: options.prompts_amount,
+    providers,
+    disabledProviders: options.disabled_providers,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,144 @@
+import { Readable } from 'node:stream';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { UnknownTypeError, type FrameService } from '../operations/frame-service.js';
+import { OPERATION_ID_PATTERN } from '../operations/operation-store.js';
+import type { Operation } from '../operations/operation.js';
+import { DuplicatePromptError, PromptValidationError } from '../prompts/prompt-errors.js';
+import type { PromptStore } from '../prompts/prompt-store.js';
+import { MAX_PROMPT_LENGTH } from '../prompts/prompt-validation.js';
+import { badRequest, HttpError } from './http-error.js';
+import { readJsonBody } from './read-json-body.js';
+
+/** upstream's default `?chunk_size=` (firmware contract). */
+export const DEFAULT_CHUNK_SIZE = 512;
+const MAX_CHUNK_SIZE = 1024 * 1024;
+
+const promptText = z
+  .string({ error: 'expected a string' })
+  .trim()
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_PROMPT_LENGTH, { error: `must be at most ${MAX_PROMPT_LENGTH} characters` });
+const negativeText = z
+  .string({ error: 'expected a string' })
+  .trim()
+  .max(MAX_PROMPT_LENGTH, { error: `must be at most ${MAX_PROMPT_LENGTH} characters` })
+  .transform((text) => (text === '' ? undefined : text));
+
+const startSchema = z.object({
+  type: z.string({ error: 'expected a string like "auto"' }).min(1, { error: 'must not be empty' }).max(64, { error: 'is too long' }),
+  prompt: promptText.optional(),
+  negative: negativeText.optional(),
+});
+
+const addPromptSchema = z.object({ prompt: promptText, negative: negativeText.optional() });
+
+export interface FrameRoutesOptions {
+  readonly frames: FrameService;
+  readonly prompts: PromptStore;
+}
+
+/**
+ * The frame's API, byte-compatible with upstream ImageServer. The bodies are written out by
+ * hand because the firmware reads them as a byte stream: key order matters
+ * (`../shared/firmware-contract.md`).
+ */
+export function frameRoutes({ frames, prompts }: FrameRoutesOptions): Router {
+  const router = new Router();
+
+  router.post('/operation/start', async (ctx) => {
+    const body = await readJsonBody(ctx, startSchema);
+    let operation: Operation;
+    try {
+      operation = frames.start({
+        type: body.type,
+        ...(body.prompt === undefined ? {} : { prompt: body.prompt }),
+        ...(body.negative === undefined ? {} : { negative: body.negative }),
+      });
+    } catch (error) {
+      if (error instanceof UnknownTypeError) throw badRequest('Invalid operation type', error.message);
+      throw error;
+    }
+    // Always "pending": the frame polls the result 30 s later; a tiny body fits its 200-byte parse.
+    sendJson(ctx, 200, `{"id":${JSON.stringify(operation.id)},"status":"pending"}`);
+  });
+
+  router.get('/operation/status/:id', (ctx) => {
+    const id = validId(ctx.params.id);
+    const operation = frames.get(id);
+    if (!operation) {
+      sendJson(ctx, 200, JSON.stringify({ id, status: 'error', error: { code: 'NotFound', message: 'Unknown or expired operation', dev_message: '' } }));
+      return;
+    }
+    const progress = operation.status === 'pending' && operation.progress ? { progress: { step: operation.progress.step, total: operation.progress.total } } : {};
+    sendJson(ctx, 200, JSON.stringify({ id, status: operation.status, ...progress }));
+  });
+
+  router.get('/operation/result/:id', async (ctx) => {
+    const id = validId(ctx.params.id);
+    const chunkSize = parseChunkSize(ctx.query.chunk_size);
+    const operation = frames.get(id);
+    // Unknown id: a 2xx "error" makes the frame forget it; a 4xx would make it poll forever.
+    if (!operation || operation.status === 'error') {
+      sendJson(ctx, 200, `{"id":${JSON.stringify(id)},"status":"error"}`);
+      return;
+    }
+    if (operation.status === 'pending') {
+      sendJson(ctx, 200, `{"id":${JSON.stringify(id)},"status":"pending"}`);
+      return;
+    }
+    const jpeg = await frames.frameImage(operation);
+    // The whole body exists before the first byte is sent: the frame gives up on a 0.5 s gap.
+    const body = Buffer.concat([
+      Buffer.from(`{"id":${JSON.stringify(id)},"status":"done","response":{"image":"`),
+      Buffer.from(jpeg.toString('base64')),
+      Buffer.from('"}}'),
+    ]);
+    ctx.status = 200;
+    ctx.set('Content-Type', 'application/json');
+    // A stream without a length makes Node send `Transfer-Encoding: chunked`, one chunk per slice.
+    ctx.body = Readable.from(sliceBuffer(body, chunkSize));
+  });
+
+  router.post('/prompt/add', async (ctx) => {
+    const body = await readJsonBody(ctx, addPromptSchema);
+    try {
+      await prompts.add({ prompt: body.prompt, ...(body.negative === undefined ? {} : { negative: body.negative }) });
+    } catch (error) {
+      if (error instanceof DuplicatePromptError) throw new HttpError(409, 'Conflict', error.message);
+      if (error instanceof PromptValidationError) throw badRequest(error.message);
+      throw error;
+    }
+    sendJson(ctx, 201, '{"status":"done"}');
+  });
+
+  return router;
+}
+
+function sendJson(ctx: { status: number; body: unknown; set(field: string, value: string): void }, status: number, json: string): void {
+  ctx.status = status;
+  ctx.set('Content-Type', 'application/json');
+  ctx.body = json;
+}
+
+function validId(id: string | undefined): string {
+  if (id === undefined || !OPERATION_ID_PATTERN.test(id)) {
+    throw badRequest('Invalid operation id', 'an operation id is 1 to 64 characters from A-Z, a-z, 0-9, _ and -');
+  }
+  return id;
+}
+
+function parseChunkSize(raw: string | string[] | undefined): number {
+  if (raw === undefined) return DEFAULT_CHUNK_SIZE;
+  const text = Array.isArray(raw) ? raw[0] ?? '' : raw;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > MAX_CHUNK_SIZE) {
+    throw badRequest('Invalid chunk_size', `chunk_size must be a whole number from 1 to ${MAX_CHUNK_SIZE}`);
+  }
+  return Number(text);
+}
+
+function sliceBuffer(buffer: Buffer, size: number): Buffer[] {
+  const slices: Buffer[] = [];
+  for (let offset = 0; offset < buffer.length; offset += size) slices.push(buffer.subarray(offset, offset + size));
+  return slices;
+}

@@ -1,0 +1,31 @@
+/**
+ * An error with an HTTP status and the upstream error body's fields
+ * (`{"error":{"code","message","dev_message"}}`). 4xx messages reach the client; for 5xx the
+ * client gets a generic message and the details go only to the log.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly devMessage = '',
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+/** Upstream ImageServer's code for client mistakes. */
+export const badRequest = (message: string, devMessage = ''): HttpError => new HttpError(400, 'BadRequest', message, devMessage);
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly dev_message: string };
+}
+
+export function errorBody(code: string, message: string, devMessage: string): ErrorBody {
+  return { error: { code, message, dev_message: devMessage } };
+}

@@ -1,0 +1,345 @@
+import { readFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import type { ImageLibrary } from '../library/image-library.js';
+import type { PromptStore } from '../prompts/prompt-store.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { ImageProvider, ProviderResult, ResumeSlot } from '../providers/types.js';
+import type { FrameProfile } from '../render/frame-profile.js';
+import type { RenderCache } from '../render/render-cache.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { decide, START_KEYWORDS, type Decision } from './decision.js';
+import type { JobStore, PersistedJob } from './job-store.js';
+import type { Operation, PictureSource } from './operation.js';
+import type { OperationStore } from './operation-store.js';
+import { RecentPictures } from './recent-pictures.js';
+
+export interface StartRequest {
+  readonly type: string;
+  readonly prompt?: string;
+  readonly negative?: string;
+}
+
+/** A `type` that is neither a keyword nor a provider of this server. */
+export class UnknownTypeError extends Error {
+  constructor(
+    readonly type: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(`unknown type "${type}"; expected one of ${allowed.join(', ')}`);
+    this.name = 'UnknownTypeError';
+  }
+}
+
+/** The prompt a generation uses: the text sent, and the template it came from. */
+interface ChosenPrompt {
+  readonly prompt: string;
+  readonly template?: string;
+  readonly negative?: string;
+}
+
+export interface FrameServiceOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly operations: OperationStore;
+  readonly library: ImageLibrary;
+  readonly renders: RenderCache;
+  readonly prompts: PromptStore;
+  readonly providers: ProviderRegistry;
+  readonly jobs: JobStore;
+  readonly frame: FrameProfile;
+  readonly thresholdMinutes: number;
+  readonly generationTimeoutMs: number;
+}
+
+/**
+ * Answers the frame: decides per start between a stored picture and a new one, runs
+ * generations in the background (a start never waits for a provider, contract: 2 s), and
+ * falls back to a stored picture when a generation fails, so the frame always gets one.
+ */
+export class FrameService {
+  private readonly recent = new RecentPictures();
+  private readonly running = new Map<string, AbortController>();
+  /** Pictures whose original cannot be rendered: left alone on disk, kept out of rotation. */
+  private readonly broken = new Set<string>();
+  private readonly shutdownController = new AbortController();
+  /** Background work of every operation, so shutdown can wait for files being written. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private lastProviderCallAt: number | undefined;
+
+  constructor(private readonly options: FrameServiceOptions) {
+    // A restart must not count as "threshold passed": the newest generated picture tells
+    // when a provider was last called.
+    const newest = options.library.list().find((picture) => picture.provider !== 'imported');
+    this.lastProviderCallAt = newest ? Date.parse(newest.createdAt) : undefined;
+  }
+
+  /** Every `type` a client may send. */
+  allowedTypes(): string[] {
+    return [...START_KEYWORDS, ...this.options.providers.pool.map((provider) => provider.id)];
+  }
+
+  /** Creates the operation and answers at once; any slow work continues in the background. */
+  start(request: StartRequest): Operation {
+    const { providers } = this.options;
+    if (!(START_KEYWORDS as readonly string[]).includes(request.type) && !providers.isPoolMember(request.type)) {
+      throw new UnknownTypeError(request.type, this.allowedTypes());
+    }
+    const operation = this.options.operations.create(request.type);
+    const decision = decide({
+      type: request.type,
+      hasPrompt: request.prompt !== undefined,
+      libraryEmpty: this.options.library.size === 0,
+      thresholdPassed: this.thresholdPassed(),
+      ready: this.readyProviders().map((provider) => ({
+        id: provider.id,
+        acceptsPrompt: provider.capabilities.acceptsPrompt,
+      })),
+    });
+    this.options.logger.debug('operation started', { id: operation.id, type: request.type, decision: decision.action, reason: decision.reason });
+    this.follow(operation, this.carryOut(operation, decision, request));
+    return operation;
+  }
+
+  get(id: string): Operation | undefined {
+    return this.options.operations.get(id);
+  }
+
+  /**
+   * The JPEG to send for a finished operation. If its render has gone (pruned since), the
+   * frame still gets a picture: re-render the original, or pick another stored one.
+   */
+  async frameImage(operation: Operation): Promise<Buffer> {
+    if (operation.renderPath !== undefined) {
+      try {
+        return await readFile(operation.renderPath);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.options.logger.info('render of a finished operation is gone; sending another picture', { id: operation.id });
+      }
+    }
+    await this.serveFromLibrary(operation, 'fallback');
+    if (operation.renderPath === undefined) throw new Error('no picture is available');
+    return readFile(operation.renderPath);
+  }
+
+  /** Providers that may be called now. */
+  readyProviders(): ImageProvider[] {
+    return this.options.providers.pool.filter((provider) => provider.readiness().ready);
+  }
+
+  /** Restarts generations saved in the job store by an earlier run (a paid remote job). */
+  async resumeSavedJobs(saved: readonly PersistedJob[]): Promise<void> {
+    for (const job of saved) {
+      const provider = this.options.providers.get(job.providerId);
+      if (!provider) {
+        this.options.logger.warn('a saved job names a provider that is no longer configured; dropped', job.providerId === undefined ? {} : { provider: job.providerId });
+        await this.options.jobs.remove(job.operationId);
+        continue;
+      }
+      const operation = this.options.operations.get(job.operationId) ?? this.options.operations.create(job.type, job.operationId);
+      this.options.logger.info('resuming a generation saved before the restart', { id: job.operationId, provider: provider.id });
+      const chosen: ChosenPrompt = { prompt: job.prompt, template: job.template, negative: job.negative };
+      this.follow(operation, this.generate(operation, provider, chosen, job.seed, job));
+    }
+  }
+
+  /** The pending-jobs cron: drop expired operations. */
+  sweep(): void {
+    const dropped = this.options.operations.sweep();
+    if (dropped > 0) this.options.logger.debug('expired operations dropped', { count: dropped });
+  }
+
+  /**
+   * Stops running generations at their next safe point and waits (up to `graceMs`) for
+   * background work to settle, so no file is left half-written. Jobs with saved state
+   * resume at the next start.
+   */
+  async shutdown(graceMs = 5000): Promise<void> {
+    if (this.running.size > 0) this.options.logger.info('stopping running generations', { count: this.running.size });
+    this.shutdownController.abort(new Error('the server is shutting down'));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    clearTimeout(timer);
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  private thresholdPassed(): boolean {
+    if (this.lastProviderCallAt === undefined) return true;
+    const elapsed = this.options.clock.now().getTime() - this.lastProviderCallAt;
+    return elapsed >= this.options.thresholdMinutes * 60_000;
+  }
+
+  private async carryOut(operation: Operation, decision: Decision, request: StartRequest): Promise<void> {
+    if (decision.action === 'library') {
+      await this.serveFromLibrary(operation, 'library');
+      return;
+    }
+    const id = decision.providers[randomInt(decision.providers.length)] as string;
+    const provider = this.options.providers.get(id) as ImageProvider;
+    const chosen = this.choosePrompt(request, provider);
+    await this.generate(operation, provider, chosen, randomInt(2 ** 31), undefined);
+  }
+
+  private choosePrompt(request: StartRequest, provider: ImageProvider): ChosenPrompt {
+    if (!provider.capabilities.acceptsPrompt) return { prompt: '' };
+    if (request.prompt !== undefined) return { prompt: request.prompt, negative: request.negative };
+    const stored = this.options.prompts.pickRandom();
+    if (!stored) return { prompt: '' };
+    return { prompt: stored.prompt, negative: request.negative ?? stored.negative };
+  }
+
+  private async generate(
+    operation: Operation,
+    provider: ImageProvider,
+    chosen: ChosenPrompt,
+    seed: number,
+    saved: PersistedJob | undefined,
+  ): Promise<void> {
+    const { logger, clock, frame, operations, jobs } = this.options;
+    const controller = new AbortController();
+    const timeout = setTimeout(
+      () => controller.abort(new Error(`generation took longer than ${this.options.generationTimeoutMs / 60_000} minutes`)),
+      this.options.generationTimeoutMs,
+    );
+    timeout.unref();
+    const onShutdown = (): void => controller.abort(this.shutdownController.signal.reason);
+    this.shutdownController.signal.addEventListener('abort', onShutdown, { once: true });
+    this.running.set(operation.id, controller);
+    operations.update(operation, { providerId: provider.id });
+    this.lastProviderCallAt = clock.now().getTime();
+    const startedAt = Date.now();
+    let persisted = saved !== undefined;
+    const resume: ResumeSlot = {
+      load: () => saved?.resume,
+      save: async (state) => {
+        persisted = true;
+        await jobs.save({
+          operationId: operation.id,
+          type: operation.type,
+          providerId: provider.id,
+          prompt: chosen.prompt,
+          ...(chosen.template === undefined ? {} : { template: chosen.template }),
+          ...(chosen.negative === undefined ? {} : { negative: chosen.negative }),
+          seed,
+          width: frame.width,
+          height: frame.height,
+          createdAt: saved?.createdAt ?? operation.createdAt,
+          resume: state,
+        });
+      },
+    };
+    try {
+      const result = await provider.generate({
+        prompt: chosen.prompt,
+        ...(chosen.negative === undefined || !provider.capabilities.acceptsNegative ? {} : { negative: chosen.negative }),
+        seed,
+        width: frame.width,
+        height: frame.height,
+        signal: controller.signal,
+        onProgress: (progress) => operations.update(operation, { progress }),
+        resume,
+      });
+      await this.accept(operation, provider, chosen, seed, result);
+      logger.info('new picture', { id: operation.id, provider: provider.id, seconds: (Date.now() - startedAt) / 1000 });
+      if (persisted) await jobs.remove(operation.id);
+    } catch (error) {
+      const shuttingDown = this.shutdownController.signal.aborted;
+      if (shuttingDown && persisted) {
+        logger.info('generation interrupted by shutdown; it resumes at the next start', { id: operation.id, provider: provider.id });
+        return;
+      }
+      if (persisted) await jobs.remove(operation.id);
+      const reason = (error as Error).message;
+      logger.warn('generation failed; the frame gets a stored picture', { id: operation.id, provider: provider.id, reason });
+      operations.update(operation, { note: `generation failed: ${reason}` });
+      if (!shuttingDown) await this.fallBack(operation, provider.id);
+    } finally {
+      clearTimeout(timeout);
+      this.shutdownController.signal.removeEventListener('abort', onShutdown);
+      this.running.delete(operation.id);
+    }
+  }
+
+  /** Stores what a provider made and points the operation at its frame render. */
+  private async accept(operation: Operation, provider: ImageProvider, chosen: ChosenPrompt, seed: number, result: ProviderResult): Promise<void> {
+    const { library, renders, operations } = this.options;
+    if (result.kind === 'file') {
+      const renderPath = await renders.ensureExternal(result.path);
+      operations.update(operation, { status: 'done', renderPath, source: 'provider' });
+      return;
+    }
+    const picture = await library.add(result.bytes, {
+      provider: provider.id,
+      ...(chosen.prompt === '' && result.prompt === undefined ? {} : { prompt: result.prompt ?? chosen.prompt }),
+      ...(chosen.template === undefined ? {} : { template: chosen.template }),
+      ...(chosen.negative === undefined ? {} : { negative: chosen.negative }),
+      seed: result.seed ?? seed,
+      ...(result.details === undefined ? {} : { details: result.details }),
+    });
+    const renderPath = await renders.ensure(picture.name, library.originalPath(picture.name));
+    this.recent.remember(picture.name);
+    operations.update(operation, { status: 'done', renderPath, pictureName: picture.name, source: 'provider' });
+  }
+
+  /** After a failed generation: a stored picture, else the offline generator, else an error. */
+  private async fallBack(operation: Operation, failedProviderId?: string): Promise<void> {
+    if (this.options.library.size > 0) {
+      await this.serveFromLibrary(operation, 'fallback');
+      return;
+    }
+    const lastResort = this.options.providers.lastResort;
+    if (lastResort && lastResort.id !== failedProviderId) {
+      this.options.logger.info('library is empty; the offline generator stands in', { id: operation.id });
+      await this.generate(operation, lastResort, this.choosePrompt({ type: 'ydart' }, lastResort), randomInt(2 ** 31), undefined);
+      return;
+    }
+    this.options.operations.update(operation, { status: 'error' });
+  }
+
+  /**
+   * Points the operation at a random stored picture, avoiding the last few shown. Usually
+   * synchronous (the render exists); a picture without a render is rendered first.
+   */
+  private async serveFromLibrary(operation: Operation, source: PictureSource): Promise<void> {
+    const { library, renders, operations, logger } = this.options;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const exclude = new Set([...this.recent.exclusions(library.size - this.broken.size), ...this.broken]);
+      const picture = library.pickRandom(exclude);
+      if (!picture || this.broken.has(picture.name)) break;
+      try {
+        const renderPath = renders.has(picture.name)
+          ? renders.pathFor(picture.name)
+          : await renders.ensure(picture.name, library.originalPath(picture.name));
+        this.recent.remember(picture.name);
+        operations.update(operation, { status: 'done', renderPath, pictureName: picture.name, source });
+        return;
+      } catch (error) {
+        this.broken.add(picture.name);
+        logger.warn('stored picture cannot be rendered; left out of rotation', { picture: picture.name, reason: (error as Error).message });
+      }
+    }
+    if (library.size === 0 || this.broken.size >= library.size) {
+      await this.fallBack(operation);
+      return;
+    }
+    operations.update(operation, { status: 'error', note: 'no stored picture could be rendered' });
+  }
+
+  /** Background work never rejects into the void: a bug becomes a failed operation and a log line. */
+  private follow(operation: Operation, work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.options.logger.error('operation failed unexpectedly', { id: operation.id, error: (error as Error).stack ?? String(error) });
+        if (operation.status === 'pending') this.options.operations.update(operation, { status: 'error' });
+      })
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+}

@@ -1,0 +1,80 @@
+import { readFile, rename } from 'node:fs/promises';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import type { Logger } from '../util/logger.js';
+import { SerialQueue } from '../util/serial-queue.js';
+
+/**
+ * Generations that must survive a restart, in `data/jobs.json`. A job is written only when
+ * its provider saves resume state (the id of a paid remote operation, say), and removed when
+ * it ends; so the file stays tiny and a free local generation never touches the disk.
+ */
+const persistedJobSchema = z.object({
+  operationId: z.string(),
+  type: z.string(),
+  providerId: z.string(),
+  prompt: z.string(),
+  template: z.string().optional(),
+  negative: z.string().optional(),
+  seed: z.number(),
+  width: z.number(),
+  height: z.number(),
+  createdAt: z.number(),
+  resume: z.unknown(),
+});
+
+export type PersistedJob = z.infer<typeof persistedJobSchema>;
+
+const fileSchema = z.object({ jobs: z.array(persistedJobSchema) });
+
+export class JobStore {
+  private readonly jobs = new Map<string, PersistedJob>();
+  private readonly queue = new SerialQueue();
+
+  constructor(private readonly options: { file: string; logger: Logger }) {}
+
+  /** Loads the saved jobs. A damaged file is kept aside, never silently overwritten. */
+  async open(): Promise<PersistedJob[]> {
+    let text: string;
+    try {
+      text = await readFile(this.options.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    try {
+      const parsed = fileSchema.parse(JSON.parse(text));
+      for (const job of parsed.jobs) this.jobs.set(job.operationId, job);
+    } catch (error) {
+      const aside = `${this.options.file}.corrupt-${Date.now()}`;
+      await rename(this.options.file, aside);
+      this.options.logger.error(`pending jobs file was damaged; kept it as ${aside} and started without it`, {
+        error: (error as Error).message,
+      });
+    }
+    return [...this.jobs.values()];
+  }
+
+  get(operationId: string): PersistedJob | undefined {
+    return this.jobs.get(operationId);
+  }
+
+  /** Saves (or replaces) a job; resolves once it is on disk. */
+  save(job: PersistedJob): Promise<void> {
+    this.jobs.set(job.operationId, job);
+    return this.flush();
+  }
+
+  remove(operationId: string): Promise<void> {
+    if (!this.jobs.delete(operationId)) return Promise.resolve();
+    return this.flush();
+  }
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  private flush(): Promise<void> {
+    return this.queue.run(() => writeJsonAtomic(this.options.file, { jobs: [...this.jobs.values()] }));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The shape of `data/prompts.json`, upstream ImageServer's format:
+ * `{"prompts":[{"idx":1,"prompt":"...","negative":"..."}]}`.
+ */
+
+/** One prompt. Fields beyond these (a later feature's `placeholders`, say) are kept as they are. */
+export interface PromptEntry {
+  /** 1..N in list order, without gaps; the lowest is the oldest. */
+  readonly idx: number;
+  readonly prompt: string;
+  /** Empty when there is none. */
+  readonly negative: string;
+  readonly [extra: string]: unknown;
+}
+
+/** The whole document; top-level fields other than `prompts` are kept too. */
+export interface PromptDocument {
+  readonly prompts: readonly PromptEntry[];
+  readonly [extra: string]: unknown;
+}
+
+export const DEFAULT_PROMPT = 'test';
+
+export function defaultDocument(): PromptDocument {
+  return { prompts: [{ idx: 1, prompt: DEFAULT_PROMPT, negative: '' }] };
+}
+
+/**
+ * Checks a parsed file's shape. Returns the reason it is not a prompt document, or the
+ * document with entries ordered by idx (array order breaks ties) and a missing negative
+ * filled in as empty. Renumbering is the caller's job.
+ */
+export function parsePromptDocument(raw: unknown): { document: PromptDocument } | { problem: string } {
+  if (!isObject(raw)) return { problem: 'the top level is not a JSON object' };
+  if (!Array.isArray(raw.prompts)) return { problem: 'there is no "prompts" array' };
+  const entries: PromptEntry[] = [];
+  for (const [position, entry] of raw.prompts.entries()) {
+    if (!isObject(entry)) return { problem: `prompts[${position}] is not an object` };
+    if (typeof entry.prompt !== 'string') return { problem: `prompts[${position}].prompt is not text` };
+    if (typeof entry.idx !== 'number' || !Number.isFinite(entry.idx)) {
+      return { problem: `prompts[${position}].idx is not a number` };
+    }
+    if (entry.negative !== undefined && entry.negative !== null && typeof entry.negative !== 'string') {
+      return { problem: `prompts[${position}].negative is not text` };
+    }
+    entries.push({ ...entry, idx: entry.idx, prompt: entry.prompt, negative: entry.negative ?? '' });
+  }
+  // Array.prototype.sort is stable: entries with equal idx keep their file order.
+  entries.sort((a, b) => a.idx - b.idx);
+  return { document: { ...raw, prompts: entries } };
+}
+
+/** Gives entries idx 1..N in their current order; returns the same objects when already numbered. */
+export function renumber(entries: readonly PromptEntry[]): PromptEntry[] {
+  return entries.map((entry, i) => (entry.idx === i + 1 ? entry : { ...entry, idx: i + 1 }));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,172 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { AppConfig } from './config/app-config.js';
+import { createApp } from './http/create-app.js';
+import { frameRoutes } from './http/frame-routes.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { ImageLibrary } from './library/image-library.js';
+import { SecretRegistry } from './logging/secret-registry.js';
+import { FrameService } from './operations/frame-service.js';
+import { JobStore } from './operations/job-store.js';
+import { OperationStore } from './operations/operation-store.js';
+import { PromptStore } from './prompts/prompt-store.js';
+import { buildRegistry } from './providers/registry.js';
+import type { ImageProvider } from './providers/types.js';
+import { RenderCache } from './render/render-cache.js';
+import { systemClock, type Clock } from './util/clock.js';
+import type { Logger } from './util/logger.js';
+
+export interface StartServerOptions {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly secrets?: SecretRegistry;
+  /** Providers added by the caller (tests, embedding applications), beside those from config. */
+  readonly extraProviders?: readonly ImageProvider[];
+  /** Run the cron schedule (off in tests that drive the jobs by hand). */
+  readonly schedule?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly frames: FrameService;
+  readonly library: ImageLibrary;
+  readonly prompts: PromptStore;
+  /** The work the crons do, callable directly. */
+  readonly jobs: { checkPending(): Promise<void>; scanImages(): Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Wires every module from the configuration and starts listening. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const secrets = options.secrets ?? new SecretRegistry();
+  const { dataDir, imagesDir, logDir } = config.paths;
+  await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(imagesDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
+
+  const library = new ImageLibrary({
+    root: imagesDir,
+    minCount: config.library.minCount,
+    maxCount: config.library.maxCount,
+    logger,
+    clock,
+  });
+  const renders = new RenderCache({ root: join(imagesDir, 'frame'), profile: config.frame, logger });
+  const prompts = new PromptStore({ file: join(dataDir, 'prompts.json'), maxCount: config.promptsAmount, logger });
+  const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
+  const startedAt = Date.now();
+  await Promise.all([library.open(), renders.open(), prompts.open()]);
+  library.onRemoved((name) => {
+    renders.remove(name).catch((error: unknown) => logger.warn('could not delete a render', { picture: name, error: (error as Error).message }));
+  });
+  logger.info('library indexed', { pictures: library.size, ms: Date.now() - startedAt, folder: imagesDir });
+
+  const providers = buildRegistry({ context: { config, logger, secrets }, extraProviders: options.extraProviders ?? [] });
+  await Promise.all(providers.all().map((provider) => provider.start?.()));
+  for (const provider of providers.pool) {
+    const readiness = provider.readiness();
+    logger.info(`provider ${provider.id}: ${readiness.ready ? 'ready' : `not ready: ${readiness.reason}`}`);
+  }
+
+  const operations = new OperationStore({ clock });
+  const frames = new FrameService({
+    clock,
+    logger,
+    operations,
+    library,
+    renders,
+    prompts,
+    providers,
+    jobs: jobStore,
+    frame: config.frame,
+    thresholdMinutes: config.generateThresholdMinutes,
+    generationTimeoutMs: config.generationTimeoutMs,
+  });
+  await frames.resumeSavedJobs(await jobStore.open());
+
+  const jobs = {
+    checkPending: async (): Promise<void> => {
+      frames.sweep();
+    },
+    scanImages: async (): Promise<void> => {
+      await library.reindex();
+      const removed = await library.prune();
+      if (removed.length > 0) logger.info('pruned the library', { removed: removed.length, left: library.size });
+      await Promise.all(providers.all().map((provider) => provider.refresh?.()));
+    },
+  };
+  const scheduler = new Scheduler(logger);
+  if (options.schedule ?? true) {
+    scheduler.start([
+      { name: 'check pending operations', cron: config.cron.checkPending, run: jobs.checkPending },
+      { name: 'scan and prune images', cron: config.cron.scanImages, run: jobs.scanImages },
+    ]);
+  }
+
+  const app = createApp({ logger, routers: [frameRoutes({ frames, prompts })] });
+  const server = createServer(app.callback());
+  // Frames keep no connection open between polls; a short keep-alive frees sockets early.
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 30_000;
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  logger.info(`listening on ${config.host}:${port}; point the frame's Image Server at this machine's address and port ${port}`);
+
+  // Renders for pictures that have none yet (new screen settings, pictures added by hand),
+  // made in the background, oldest-first order does not matter.
+  const warming = new AbortController();
+  void warmRenders(library, renders, logger, warming.signal);
+
+  let closed = false;
+  return {
+    url,
+    port,
+    frames,
+    library,
+    prompts,
+    jobs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      warming.abort();
+      await scheduler.stop();
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeIdleConnections();
+      });
+      await frames.shutdown();
+      await Promise.all(providers.all().map((provider) => provider.close?.()));
+    },
+  };
+}
+
+async function warmRenders(library: ImageLibrary, renders: RenderCache, logger: Logger, signal: AbortSignal): Promise<void> {
+  let made = 0;
+  for (const picture of library.list()) {
+    if (signal.aborted) return;
+    if (renders.has(picture.name)) continue;
+    try {
+      await renders.ensure(picture.name, library.originalPath(picture.name));
+      made += 1;
+    } catch (error) {
+      logger.warn('stored picture cannot be rendered', { picture: picture.name, reason: (error as Error).message });
+    }
+  }
+  if (made > 0) logger.info('frame renders made for stored pictures', { count: made });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+}
