@@ -82,7 +82,7 @@ function summarise(result: LoadResult, peakRssMb: number): Summary {
 }
 
 /** Originals, sidecars and ready renders laid out as the server keeps them. */
-async function prepareLibrary(root: string, profile: FrameProfile): Promise<string> {
+export async function prepareLibrary(root: string, profile: FrameProfile): Promise<string> {
   const original = join(root, 'images', 'original');
   const frameDir = join(root, 'images', 'frame', profileKey(profile));
   await mkdir(original, { recursive: true });

@@ -15,6 +15,7 @@ import { PromptStore } from './prompts/prompt-store.js';
 import { buildRegistry } from './providers/registry.js';
 import type { ImageProvider } from './providers/types.js';
 import { RenderCache } from './render/render-cache.js';
+import { configureSharpForServer } from './render/render-for-frame.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 
@@ -46,6 +47,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = options.clock ?? systemClock;
   const secrets = options.secrets ?? new SecretRegistry();
   const { dataDir, imagesDir, logDir } = config.paths;
+  configureSharpForServer();
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(imagesDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
 
   const library = new ImageLibrary({
@@ -58,12 +60,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const renders = new RenderCache({ root: join(imagesDir, 'frame'), profile: config.frame, logger });
   const prompts = new PromptStore({ file: join(dataDir, 'prompts.json'), maxCount: config.promptsAmount, logger });
   const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
-  const startedAt = Date.now();
   await Promise.all([library.open(), renders.open(), prompts.open()]);
   library.onRemoved((name) => {
     renders.remove(name).catch((error: unknown) => logger.warn('could not delete a render', { picture: name, error: (error as Error).message }));
   });
-  logger.info('library indexed', { pictures: library.size, ms: Date.now() - startedAt, folder: imagesDir });
 
   const providers = buildRegistry({ context: { config, logger, secrets }, extraProviders: options.extraProviders ?? [] });
   await Promise.all(providers.all().map((provider) => provider.start?.()));

@@ -1,5 +1,5 @@
-import { Readable } from 'node:stream';
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { UnknownTypeError, type FrameService } from '../operations/frame-service.js';
 import { OPERATION_ID_PATTERN } from '../operations/operation-store.js';
@@ -87,17 +87,10 @@ export function frameRoutes({ frames, prompts }: FrameRoutesOptions): Router {
       sendJson(ctx, 200, `{"id":${JSON.stringify(id)},"status":"pending"}`);
       return;
     }
-    const jpeg = await frames.frameImage(operation);
+    const image = await frames.frameImageBase64(operation);
     // The whole body exists before the first byte is sent: the frame gives up on a 0.5 s gap.
-    const body = Buffer.concat([
-      Buffer.from(`{"id":${JSON.stringify(id)},"status":"done","response":{"image":"`),
-      Buffer.from(jpeg.toString('base64')),
-      Buffer.from('"}}'),
-    ]);
-    ctx.status = 200;
-    ctx.set('Content-Type', 'application/json');
-    // A stream without a length makes Node send `Transfer-Encoding: chunked`, one chunk per slice.
-    ctx.body = Readable.from(sliceBuffer(body, chunkSize));
+    const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"status":"done","response":{"image":"`, 'latin1');
+    sendChunked(ctx, [prefix, image, RESULT_SUFFIX], chunkSize);
   });
 
   router.post('/prompt/add', async (ctx) => {
@@ -137,8 +130,46 @@ function parseChunkSize(raw: string | string[] | undefined): number {
   return Number(text);
 }
 
-function sliceBuffer(buffer: Buffer, size: number): Buffer[] {
-  const slices: Buffer[] = [];
-  for (let offset = 0; offset < buffer.length; offset += size) slices.push(buffer.subarray(offset, offset + size));
-  return slices;
+const RESULT_SUFFIX = Buffer.from('"}}');
+
+/**
+ * Sends the concatenation of `parts` with `Transfer-Encoding: chunked`, one HTTP chunk per
+ * `chunkSize` bytes, as upstream does. Written straight to the response (Koa steps aside):
+ * each `write` is one chunk. Chunks are views into the parts (the cached image is never
+ * copied); only a chunk that straddles two parts is assembled.
+ */
+function sendChunked(ctx: Context, parts: readonly Buffer[], chunkSize: number): void {
+  ctx.respond = false;
+  const response = ctx.res;
+  response.statusCode = 200;
+  response.setHeader('Content-Type', 'application/json');
+  response.cork();
+  for (const chunk of chunksOf(parts, chunkSize)) response.write(chunk);
+  response.end();
+  response.uncork();
+}
+
+/** Splits the concatenation of `parts` into `size`-byte pieces (the last may be shorter). */
+export function* chunksOf(parts: readonly Buffer[], size: number): Generator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  for (const part of parts) {
+    let offset = 0;
+    if (pendingLength > 0) {
+      const take = Math.min(size - pendingLength, part.length);
+      pending.push(part.subarray(0, take));
+      pendingLength += take;
+      offset = take;
+      if (pendingLength < size) continue;
+      yield Buffer.concat(pending, pendingLength);
+      pending = [];
+      pendingLength = 0;
+    }
+    for (; offset + size <= part.length; offset += size) yield part.subarray(offset, offset + size);
+    if (offset < part.length) {
+      pending = [part.subarray(offset)];
+      pendingLength = part.length - offset;
+    }
+  }
+  if (pendingLength > 0) yield Buffer.concat(pending, pendingLength);
 }

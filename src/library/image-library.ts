@@ -224,10 +224,19 @@ export class ImageLibrary {
   pickRandom(exclude?: ReadonlySet<string>): PictureMeta | undefined {
     const all = this.ordered;
     if (all.length === 0) return undefined;
-    const candidates = exclude === undefined || exclude.size === 0 ? all : all.filter((p) => !exclude.has(p.name));
-    const pool = candidates.length > 0 ? candidates : all;
-    const index = Math.min(pool.length - 1, Math.floor(this.random() * pool.length));
-    return pool[Math.max(0, index)];
+    const draw = (pool: readonly PictureMeta[]): PictureMeta | undefined =>
+      pool[Math.max(0, Math.min(pool.length - 1, Math.floor(this.random() * pool.length)))];
+    if (exclude === undefined || exclude.size === 0) return draw(all);
+    // This runs on every frame request: when few pictures are excluded (the usual case, a
+    // handful of recent ones among thousands), draw and redraw instead of filtering them all.
+    if (exclude.size * 4 < all.length) {
+      for (let attempt = 0; attempt < 16; attempt += 1) {
+        const picture = draw(all);
+        if (picture && !exclude.has(picture.name)) return picture;
+      }
+    }
+    const candidates = all.filter((p) => !exclude.has(p.name));
+    return draw(candidates.length > 0 ? candidates : all);
   }
 
   private async pruneNow(): Promise<string[]> {

@@ -59,6 +59,8 @@ export function createAppLogger(options: LoggerOptions): AppLogger {
   const write =
     (level: LogLevel) =>
     (message: string, meta?: Record<string, unknown>): void => {
+      // Checked first: winston would otherwise run the whole format pipeline for a line it drops.
+      if (!logger.isLevelEnabled(level)) return;
       logger.log(level, message, meta ?? {});
     };
   return {

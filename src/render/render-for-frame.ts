@@ -164,3 +164,12 @@ function assertFrameDecodable(jpeg: Uint8Array, profile: FrameProfile): void {
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Process-wide sharp settings for the server. libvips' operation cache (50 MB by default)
+ * helps programs that render the same input repeatedly; the server renders each picture
+ * once and keeps the result on disk, so the cache only adds resident memory.
+ */
+export function configureSharpForServer(): void {
+  sharp.cache(false);
+}
