@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { FolderProvider } from '../../src/providers/folder/folder-provider.js';
 import { RecentPicker } from '../../src/providers/folder/recent-picker.js';
 import { scanPictures } from '../../src/providers/folder/scan-pictures.js';
@@ -131,14 +133,13 @@ describe('FolderProvider', () => {
     await assert.rejects(empty.generate(request()), (error) => error instanceof ProviderError && !error.retryable);
   });
 
-  test('explains an unreadable folder', { skip: process.getuid?.() === 0 ? 'root reads everything' : false }, async () => {
+  test('explains an unreadable folder', async () => {
     const locked = path.join(root, 'locked');
     await put(root, 'locked/a.jpg');
     await chmod(locked, 0o000);
     try {
-      const provider = new FolderProvider({ folder: locked, logger: createMemoryLogger() });
-      await provider.start();
-      assert.deepEqual(provider.readiness(), { ready: false, reason: `folder ${locked} cannot be read (permission denied)` });
+      const reason = await readinessAsUnprivilegedUser(locked);
+      assert.equal(reason, `folder ${locked} cannot be read (permission denied)`);
     } finally {
       await chmod(locked, 0o755);
     }
@@ -219,3 +220,28 @@ describe('FolderProvider', () => {
     await assert.rejects(provider.generate(request(controller.signal)), (error) => error === reason);
   });
 });
+
+/**
+ * The folder's readiness as a user the permission bits apply to. Root reads everything, so
+ * when the tests run as root (CI does) the check runs in a child process as `nobody`.
+ */
+async function readinessAsUnprivilegedUser(folder: string): Promise<string> {
+  const providerModule = fileURLToPath(new URL('../../src/providers/folder/folder-provider.js', import.meta.url));
+  const loggerModule = fileURLToPath(new URL('../../src/util/logger.js', import.meta.url));
+  const script = `
+    const { FolderProvider } = await import(${JSON.stringify(providerModule)});
+    const { createMemoryLogger } = await import(${JSON.stringify(loggerModule)});
+    const provider = new FolderProvider({ folder: ${JSON.stringify(folder)}, logger: createMemoryLogger() });
+    await provider.start();
+    process.stdout.write(JSON.stringify(provider.readiness()));`;
+  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  // The temporary root is private to its owner; let the unprivileged user reach the folder inside.
+  if (process.getuid?.() === 0) await chmod(path.dirname(folder), 0o755);
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { ...asNobody, cwd: '/' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+  const readiness = JSON.parse(output) as { ready: boolean; reason?: string };
+  return readiness.reason ?? 'ready';
+}
