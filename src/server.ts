@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -8,7 +10,10 @@ import { frameRoutes } from './http/frame-routes.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { ImageLibrary } from './library/image-library.js';
 import { SecretRegistry } from './logging/secret-registry.js';
+import { ConfigError } from './config/config-error.js';
 import { FrameService } from './operations/frame-service.js';
+import { GenerationLedger } from './operations/generation-ledger.js';
+import { ProviderGate } from './operations/provider-gate.js';
 import { JobStore } from './operations/job-store.js';
 import { OperationStore } from './operations/operation-store.js';
 import { PromptStore } from './prompts/prompt-store.js';
@@ -60,16 +65,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const renders = new RenderCache({ root: join(imagesDir, 'frame'), profile: config.frame, logger });
   const prompts = new PromptStore({ file: join(dataDir, 'prompts.json'), maxCount: config.promptsAmount, logger });
   const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
-  await Promise.all([library.open(), renders.open(), prompts.open()]);
+  const ledger = new GenerationLedger({ file: join(dataDir, 'stats.json'), clock, logger });
+  // Read the certificate first: a missing file must stop start-up before anything else runs.
+  const tls = config.tls === undefined ? undefined : await readTlsFiles(config.tls.certFile, config.tls.keyFile, config.optionsFile);
+  await Promise.all([library.open(), renders.open(), prompts.open(), ledger.open()]);
   library.onRemoved((name) => {
     renders.remove(name).catch((error: unknown) => logger.warn('could not delete a render', { picture: name, error: (error as Error).message }));
   });
 
   const providers = buildRegistry({ context: { config, logger, secrets }, extraProviders: options.extraProviders ?? [] });
   await Promise.all(providers.all().map((provider) => provider.start?.()));
+  const gate = new ProviderGate({ rules: config.providerRules, ledger, clock });
   for (const provider of providers.pool) {
-    const readiness = provider.readiness();
-    logger.info(`provider ${provider.id}: ${readiness.ready ? 'ready' : `not ready: ${readiness.reason}`}`);
+    const status = gate.status(provider);
+    logger.info(`provider ${provider.id}: ${status.ready ? 'ready' : `not ready: ${status.reason}`}`);
   }
 
   const operations = new OperationStore({ clock });
@@ -85,6 +94,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     frame: config.frame,
     thresholdMinutes: config.generateThresholdMinutes,
     generationTimeoutMs: config.generationTimeoutMs,
+    gate,
+    ledger,
+    quietHours: config.quietHours,
   });
   await frames.resumeSavedJobs(await jobStore.open());
 
@@ -117,6 +129,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   logger.info(`listening on ${config.host}:${port}; point the frame's Image Server at this machine's address and port ${port}`);
+  let tlsServer: Server | undefined;
+  if (tls && config.tls) {
+    tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, app.callback());
+    await listen(tlsServer, config.tls.port, config.host);
+    logger.info(`HTTPS listening on ${config.host}:${(tlsServer.address() as AddressInfo).port} (plain HTTP stays on port ${port})`);
+  }
 
   // Renders for pictures that have none yet (new screen settings, pictures added by hand),
   // made in the background, oldest-first order does not matter.
@@ -136,10 +154,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       closed = true;
       warming.abort();
       await scheduler.stop();
-      await new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
-        server.closeIdleConnections();
-      });
+      await Promise.all([server, tlsServer].map((listening) => (listening ? closeServer(listening) : undefined)));
       await frames.shutdown();
       await Promise.all(providers.all().map((provider) => provider.close?.()));
     },
@@ -159,6 +174,24 @@ async function warmRenders(library: ImageLibrary, renders: RenderCache, logger: 
     }
   }
   if (made > 0) logger.info('frame renders made for stored pictures', { count: made });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeIdleConnections();
+  });
+}
+
+async function readTlsFiles(certFile: string, keyFile: string, optionsFile: string): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (path: string, key: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new ConfigError(`${optionsFile}: ${key}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  return { cert: await read(certFile, 'tls.cert'), key: await read(keyFile, 'tls.key') };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,4 +1,18 @@
 import type { FrameProfile } from '../render/frame-profile.js';
+import type { ProviderRules } from '../operations/provider-gate.js';
+import type { TimeRange } from '../operations/time-range.js';
+
+export interface QuietHours {
+  readonly range: TimeRange;
+  /** Show a black frame instead of a stored picture. */
+  readonly blackImage: boolean;
+}
+
+export interface TlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly port: number;
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -27,4 +41,8 @@ export interface AppConfig {
   /** Raw per-provider sections under `providers:`; each provider validates its own. */
   readonly providers: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly disabledProviders: readonly string[];
+  /** Rules from each `providers.<id>` section that apply whatever the provider. */
+  readonly providerRules: ReadonlyMap<string, ProviderRules>;
+  readonly quietHours: readonly QuietHours[];
+  readonly tls?: TlsOptions;
 }

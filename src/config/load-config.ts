@@ -6,6 +6,8 @@ import type { AppConfig, LogLevel } from './app-config.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_OPTIONS_FILE } from './default-options-file.js';
 import { KNOWN_KEYS, optionsSchema, type RawOptions } from './options-schema.js';
+import { providerRulesSchema } from './rules-schema.js';
+import type { ProviderRules } from '../operations/provider-gate.js';
 import type { StartupOptions } from './startup-options.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { DEFAULT_JPEG_QUALITY } from '../render/render-for-frame.js';
@@ -42,7 +44,7 @@ export async function loadConfig(startup: StartupOptions): Promise<LoadedConfig>
     notices.push({ level: 'warn', message: `${file}: unknown key "${key}" is ignored` });
   }
   const options = validateOptions(raw, file);
-  return { config: toAppConfig(options, startup, file), notices };
+  return { config: toAppConfig(options, startup, file, parseProviderRules(options, file)), notices };
 }
 
 export function parseOptionsText(text: string, file: string): Record<string, unknown> {
@@ -78,9 +80,7 @@ export function validateOptions(raw: Record<string, unknown>, file: string): Raw
 function describeIssue(issue: z.core.$ZodIssue | undefined, raw: Record<string, unknown>, file: string): string {
   if (!issue) return `${file}: invalid options`;
   const key = issue.path.map(String).join('.') || '(top level)';
-  const got = valueAt(raw, issue.path);
-  const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
-  return `${file}: ${key}: ${issue.message}${gotText}`;
+  return `${file}: ${key}: ${issue.message}${describeGot(valueAt(raw, issue.path))}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -106,7 +106,30 @@ function unknownKeys(raw: Record<string, unknown>): string[] {
   return unknown;
 }
 
-function toAppConfig(options: RawOptions, startup: StartupOptions, file: string): AppConfig {
+/** The rules every provider section may hold (threshold, sleep hours, daily limit), validated here once. */
+function parseProviderRules(options: RawOptions, file: string): Map<string, ProviderRules> {
+  const rules = new Map<string, ProviderRules>();
+  for (const [id, section] of Object.entries(options.providers)) {
+    const result = providerRulesSchema.safeParse(section ?? {});
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const path = ['providers', id, ...(issue?.path ?? []).map(String)];
+      throw new ConfigError(`${file}: ${path.join('.')}: ${issue?.message ?? 'invalid'}${describeGot(valueAt(options.providers, [id, ...(issue?.path ?? [])]))}`);
+    }
+    rules.set(id, {
+      sleep: result.data.sleep_time.map((entry) => entry.time_range),
+      ...(result.data.image_generate_threshold === undefined ? {} : { thresholdMinutes: result.data.image_generate_threshold }),
+      ...(result.data.daily_limit === undefined ? {} : { dailyLimit: result.data.daily_limit }),
+    });
+  }
+  return rules;
+}
+
+function describeGot(value: unknown): string {
+  return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+}
+
+function toAppConfig(options: RawOptions, startup: StartupOptions, file: string, providerRules: Map<string, ProviderRules>): AppConfig {
   const frame = options.iframe_image_parameters;
   const imagesDir =
     startup.imagesDir ??
@@ -137,6 +160,11 @@ function toAppConfig(options: RawOptions, startup: StartupOptions, file: string)
     promptsAmount: options.prompts_amount,
     providers,
     disabledProviders: options.disabled_providers,
+    providerRules,
+    quietHours: options.sleep_time.map((entry) => ({ range: entry.time_range, blackImage: entry.black_image_mode })),
+    ...(options.tls === undefined
+      ? {}
+      : { tls: { certFile: resolve(startup.dataDir, options.tls.cert), keyFile: resolve(startup.dataDir, options.tls.key), port: options.tls.port } }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
+import { quietHoursSchema } from './rules-schema.js';
 
 /**
  * The schema of `data/options.yml`. Keys are upstream ImageServer's, spelled as upstream
@@ -66,6 +67,19 @@ export const optionsSchema = z.object({
   disabled_providers: z
     .array(z.string({ error: 'expected a list of provider ids' }), { error: 'expected a list of provider ids' })
     .default([]),
+  /** Quiet hours: `auto` serves a stored picture (or a black frame) and calls no provider. */
+  sleep_time: quietHoursSchema,
+  /** Optional HTTPS listener beside plain HTTP (upstream 1.03 firmware speaks HTTPS). */
+  tls: z
+    .object(
+      {
+        cert: z.string({ error: 'expected the path of a PEM certificate file' }).min(1, { error: 'expected the path of a PEM certificate file' }),
+        key: z.string({ error: 'expected the path of a PEM private key file' }).min(1, { error: 'expected the path of a PEM private key file' }),
+        port: wholeNumber(0, 65535).default(8443),
+      },
+      { error: 'expected cert, key and optionally port' },
+    )
+    .optional(),
   /** How long a generation may run before it is abandoned and the frame gets a stored picture. */
   generation_timeout_minutes: wholeNumber(1, 24 * 60).default(15),
 });

@@ -91,6 +91,7 @@ export function frameRoutes({ frames, prompts }: FrameRoutesOptions): Router {
     // The whole body exists before the first byte is sent: the frame gives up on a 0.5 s gap.
     const prefix = Buffer.from(`{"id":${JSON.stringify(id)},"status":"done","response":{"image":"`, 'latin1');
     sendChunked(ctx, [prefix, image, RESULT_SUFFIX], chunkSize);
+    frames.pictureSent(operation);
   });
 
   router.post('/prompt/add', async (ctx) => {

@@ -22,10 +22,13 @@ export interface DecisionInput {
   readonly thresholdPassed: boolean;
   /** Providers that are ready by every rule right now. */
   readonly ready: readonly CandidateProvider[];
+  /** Set while quiet hours (top-level `sleep_time`) are on. */
+  readonly quiet?: { readonly blackImage: boolean };
 }
 
 export type Decision =
   | { readonly action: 'library'; readonly reason: string }
+  | { readonly action: 'black'; readonly reason: string }
   | { readonly action: 'generate'; readonly providers: readonly string[]; readonly reason: string };
 
 export function decide(input: DecisionInput): Decision {
@@ -41,7 +44,10 @@ export function decide(input: DecisionInput): Decision {
       // Historical name: "a new picture from any generator now, not from the cache".
       return generate('a new picture was asked for');
     case 'auto':
+      // Quiet hours (upstream rule): the frame's timer gets no new picture; the buttons still do.
+      if (input.quiet?.blackImage) return { action: 'black', reason: 'quiet hours with black_image_mode' };
       if (input.libraryEmpty) return generate('the library is empty');
+      if (input.quiet) return library('quiet hours');
       if (input.hasPrompt) return generate('a prompt was given');
       if (input.thresholdPassed) return generate('the generate threshold has passed');
       return library('the generate threshold has not passed yet');

@@ -10,7 +10,12 @@ import type { RenderCache } from '../render/render-cache.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { decide, START_KEYWORDS, type Decision } from './decision.js';
+import type { QuietHours } from '../config/app-config.js';
+import type { FrameObserver } from './frame-observer.js';
+import type { GenerationLedger } from './generation-ledger.js';
 import type { JobStore, PersistedJob } from './job-store.js';
+import type { ProviderGate } from './provider-gate.js';
+import { inRange } from './time-range.js';
 import type { Operation, PictureSource } from './operation.js';
 import type { OperationStore } from './operation-store.js';
 import { RecentPictures } from './recent-pictures.js';
@@ -49,8 +54,15 @@ export interface FrameServiceOptions {
   readonly providers: ProviderRegistry;
   readonly jobs: JobStore;
   readonly frame: FrameProfile;
+  /** Minutes since the last call to any provider before `auto` generates. */
   readonly thresholdMinutes: number;
   readonly generationTimeoutMs: number;
+  /** Per-provider rules (threshold, sleep hours, daily limit) and readiness. */
+  readonly gate: ProviderGate;
+  /** Calls and outcomes per provider and day; also when a provider was last called. */
+  readonly ledger: GenerationLedger;
+  readonly quietHours: readonly QuietHours[];
+  readonly observer?: FrameObserver;
 }
 
 /**
@@ -66,7 +78,6 @@ export class FrameService {
   private readonly shutdownController = new AbortController();
   /** Background work of every operation, so shutdown can wait for files being written. */
   private readonly inFlight = new Set<Promise<void>>();
-  private lastProviderCallAt: number | undefined;
   /**
    * Base64 of recently sent renders, so a busy frame fleet does not read and encode the same
    * file again and again. Bounded by bytes; renders never change once written.
@@ -76,12 +87,7 @@ export class FrameService {
     sizeCalculation: (value) => value.length,
   });
 
-  constructor(private readonly options: FrameServiceOptions) {
-    // A restart must not count as "threshold passed": the newest generated picture tells
-    // when a provider was last called.
-    const newest = options.library.list().find((picture) => picture.provider !== 'imported');
-    this.lastProviderCallAt = newest ? Date.parse(newest.createdAt) : undefined;
-  }
+  constructor(private readonly options: FrameServiceOptions) {}
 
   /** Every `type` a client may send. */
   allowedTypes(): string[] {
@@ -95,6 +101,7 @@ export class FrameService {
       throw new UnknownTypeError(request.type, this.allowedTypes());
     }
     const operation = this.options.operations.create(request.type);
+    const quiet = this.quietHoursNow();
     const decision = decide({
       type: request.type,
       hasPrompt: request.prompt !== undefined,
@@ -104,6 +111,7 @@ export class FrameService {
         id: provider.id,
         acceptsPrompt: provider.capabilities.acceptsPrompt,
       })),
+      ...(quiet === undefined ? {} : { quiet: { blackImage: quiet.blackImage } }),
     });
     this.options.logger.debug('operation started', { id: operation.id, type: request.type, decision: decision.action, reason: decision.reason });
     this.follow(operation, this.carryOut(operation, decision, request));
@@ -146,9 +154,20 @@ export class FrameService {
     return encoded;
   }
 
-  /** Providers that may be called now. */
+  /** Providers that may be called now, by their own state and every rule of options.yml. */
   readyProviders(): ImageProvider[] {
-    return this.options.providers.pool.filter((provider) => provider.readiness().ready);
+    return this.options.providers.pool.filter((provider) => this.options.gate.isReady(provider));
+  }
+
+  /** The quiet-hours range in force now, if any. */
+  quietHoursNow(): QuietHours | undefined {
+    const now = this.options.clock.now();
+    return this.options.quietHours.find((quiet) => inRange(quiet.range, now));
+  }
+
+  /** Tells the observer a picture went out (the HTTP layer calls this after sending a result). */
+  pictureSent(operation: Operation): void {
+    this.options.observer?.pictureSent?.({ source: operation.source ?? 'library' });
   }
 
   /** Restarts generations saved in the job store by an earlier run (a paid remote job). */
@@ -194,14 +213,20 @@ export class FrameService {
   }
 
   private thresholdPassed(): boolean {
-    if (this.lastProviderCallAt === undefined) return true;
-    const elapsed = this.options.clock.now().getTime() - this.lastProviderCallAt;
+    const last = this.options.ledger.lastAnyCallAt();
+    if (last === undefined) return true;
+    const elapsed = this.options.clock.now().getTime() - last;
     return elapsed >= this.options.thresholdMinutes * 60_000;
   }
 
   private async carryOut(operation: Operation, decision: Decision, request: StartRequest): Promise<void> {
     if (decision.action === 'library') {
       await this.serveFromLibrary(operation, 'library');
+      return;
+    }
+    if (decision.action === 'black') {
+      const renderPath = await this.options.renders.ensureBlack();
+      this.options.operations.update(operation, { status: 'done', renderPath, source: 'black' });
       return;
     }
     const id = decision.providers[randomInt(decision.providers.length)] as string;
@@ -226,7 +251,7 @@ export class FrameService {
     seed: number,
     saved: PersistedJob | undefined,
   ): Promise<void> {
-    const { logger, clock, frame, operations, jobs } = this.options;
+    const { logger, frame, operations, jobs, ledger, observer } = this.options;
     const controller = new AbortController();
     const timeout = setTimeout(
       () => controller.abort(new Error(`generation took longer than ${this.options.generationTimeoutMs / 60_000} minutes`)),
@@ -237,8 +262,14 @@ export class FrameService {
     this.shutdownController.signal.addEventListener('abort', onShutdown, { once: true });
     this.running.set(operation.id, controller);
     operations.update(operation, { providerId: provider.id });
-    this.lastProviderCallAt = clock.now().getTime();
+    // Counted (and on disk) before the call: a daily limit holds even across a crash. A
+    // resumed job was counted when it was first made.
+    if (saved === undefined) await ledger.recordCall(provider.id);
     const startedAt = Date.now();
+    const finished = async (outcome: 'success' | 'failure'): Promise<void> => {
+      observer?.generationFinished?.({ providerId: provider.id, outcome, seconds: (Date.now() - startedAt) / 1000 });
+      await ledger.recordOutcome(provider.id, outcome);
+    };
     let persisted = saved !== undefined;
     const resume: ResumeSlot = {
       load: () => saved?.resume,
@@ -271,6 +302,7 @@ export class FrameService {
         resume,
       });
       await this.accept(operation, provider, chosen, seed, result);
+      await finished('success');
       logger.info('new picture', { id: operation.id, provider: provider.id, seconds: (Date.now() - startedAt) / 1000 });
       if (persisted) await jobs.remove(operation.id);
     } catch (error) {
@@ -280,6 +312,7 @@ export class FrameService {
         return;
       }
       if (persisted) await jobs.remove(operation.id);
+      await finished('failure');
       const reason = (error as Error).message;
       logger.warn('generation failed; the frame gets a stored picture', { id: operation.id, provider: provider.id, reason });
       operations.update(operation, { note: `generation failed: ${reason}` });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 import { profileKey, type FrameProfile } from './frame-profile.js';
-import { renderForFrame } from './render-for-frame.js';
+import { renderBlackFrame, renderForFrame } from './render-for-frame.js';
 
 /** Renders of files we do not own (a user's photo folder) kept at most; the oldest go first. */
 export const DEFAULT_MAX_EXTERNAL_RENDERS = 200;
@@ -127,6 +127,19 @@ export class RenderCache {
   }
 
   /** Deletes the picture's render (the picture left the library). A missing file is fine. */
+  /**
+   * A black frame-sized JPEG (quiet hours with `black_image_mode`), made once per profile.
+   * Its name cannot clash with a picture's: those start with a date.
+   */
+  async ensureBlack(): Promise<string> {
+    const path = join(this.dir, `black-frame${RENDER_EXTENSION}`);
+    if (!this.names.has('black-frame')) {
+      await writeFileAtomic(path, await renderBlackFrame(this.options.profile));
+      this.names.add('black-frame');
+    }
+    return path;
+  }
+
   async remove(name: string): Promise<void> {
     const path = this.pathFor(name);
     // A render still running would land after the delete: let it finish first.

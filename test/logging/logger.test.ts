@@ -33,8 +33,10 @@ describe('logger', () => {
     const logger = createAppLogger({ level: 'info', dir, secrets: new SecretRegistry(), console: false, maxBytes: 2000, maxFiles: 3 });
     for (let i = 0; i < 200; i += 1) {
       logger.info(`line ${i} ${'x'.repeat(80)}`);
-      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      // winston rotates asynchronously; let each rotation finish before more lines arrive.
+      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 15));
     }
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await logger.close();
     const files = await readdir(dir);
     assert.ok(files.length >= 2 && files.length <= 3, `files: ${files.join(', ')}`);
