@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { AppConfig } from './config/app-config.js';
 import { createApp } from './http/create-app.js';
+import { statusRoutes } from './http/status-routes.js';
+import { AppMetrics } from './metrics/metrics.js';
 import { frameRoutes } from './http/frame-routes.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { ImageLibrary } from './library/image-library.js';
@@ -33,6 +35,8 @@ export interface StartServerOptions {
   readonly extraProviders?: readonly ImageProvider[];
   /** Run the cron schedule (off in tests that drive the jobs by hand). */
   readonly schedule?: boolean;
+  /** Shown on the status page. */
+  readonly version?: string;
 }
 
 export interface RunningServer {
@@ -41,6 +45,7 @@ export interface RunningServer {
   readonly frames: FrameService;
   readonly library: ImageLibrary;
   readonly prompts: PromptStore;
+  readonly metrics: AppMetrics;
   /** The work the crons do, callable directly. */
   readonly jobs: { checkPending(): Promise<void>; scanImages(): Promise<void> };
   close(): Promise<void>;
@@ -81,6 +86,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.info(`provider ${provider.id}: ${status.ready ? 'ready' : `not ready: ${status.reason}`}`);
   }
 
+  const metrics = new AppMetrics({
+    logger,
+    librarySize: () => library.size,
+    providerStatuses: () => providers.pool.map((provider) => gate.status(provider)),
+    ledger,
+  });
   const operations = new OperationStore({ clock });
   const frames = new FrameService({
     clock,
@@ -97,6 +108,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     gate,
     ledger,
     quietHours: config.quietHours,
+    observer: metrics,
   });
   await frames.resumeSavedJobs(await jobStore.open());
 
@@ -113,13 +125,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   };
   const scheduler = new Scheduler(logger);
   if (options.schedule ?? true) {
+    metrics.startHourlySummary();
     scheduler.start([
       { name: 'check pending operations', cron: config.cron.checkPending, run: jobs.checkPending },
       { name: 'scan and prune images', cron: config.cron.scanImages, run: jobs.scanImages },
     ]);
   }
 
-  const app = createApp({ logger, routers: [frameRoutes({ frames, prompts })] });
+  const app = createApp({
+    logger,
+    before: [metrics.httpMiddleware()],
+    routers: [
+      frameRoutes({ frames, prompts }),
+      statusRoutes({ metrics, version: options.version ?? 'dev', startedAt: clock.now(), clock }),
+    ],
+  });
   const server = createServer(app.callback());
   // Frames keep no connection open between polls; a short keep-alive frees sockets early.
   server.keepAliveTimeout = 5000;
@@ -148,11 +168,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     frames,
     library,
     prompts,
+    metrics,
     jobs,
     async close() {
       if (closed) return;
       closed = true;
       warming.abort();
+      metrics.stopHourlySummary();
       await scheduler.stop();
       await Promise.all([server, tlsServer].map((listening) => (listening ? closeServer(listening) : undefined)));
       await frames.shutdown();

@@ -1,4 +1,4 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from '../util/logger.js';
 import { errorMiddleware } from './error-middleware.js';
@@ -7,21 +7,28 @@ import { HttpError } from './http-error.js';
 export interface AppOptions {
   readonly logger: Logger;
   readonly routers: readonly Router[];
+  /** Middleware that must see every request first, whatever its outcome (request metrics). */
+  readonly before?: readonly Middleware[];
 }
 
 /** The Koa app: one error middleware first, then the routers. No global app object. */
-export function createApp({ logger, routers }: AppOptions): Koa {
+export function createApp({ logger, routers, before = [] }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, by errorMiddleware
+  for (const middleware of before) app.use(middleware);
   app.use(errorMiddleware(logger));
+  app.use(emptyAnswersInUpstreamShape);
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: false }));
   }
-  app.use((ctx) => {
-    if (ctx.body === undefined && ctx.status === 404) {
-      throw new HttpError(404, 'NotFound', `No route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
-    }
-  });
   return app;
 }
+
+/** No route, or a route without this method: still the upstream error body, not an empty one. */
+const emptyAnswersInUpstreamShape: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.respond === false || ctx.body !== undefined) return;
+  if (ctx.status === 404) throw new HttpError(404, 'NotFound', `No route for ${ctx.method} ${ctx.path.slice(0, 200)}`);
+  if (ctx.status === 405) throw new HttpError(405, 'MethodNotAllowed', `${ctx.method} is not allowed here`);
+};
