@@ -68,7 +68,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clock,
   });
   const renders = new RenderCache({ root: join(imagesDir, 'frame'), profile: config.frame, logger });
-  const prompts = new PromptStore({ file: join(dataDir, 'prompts.json'), maxCount: config.promptsAmount, logger });
+  const prompts = new PromptStore({
+    file: join(dataDir, 'prompts.json'),
+    // An upstream ImageServer prompts.yaml found here is imported once and kept as a backup.
+    upstreamFile: join(dataDir, 'prompts.yaml'),
+    maxCount: config.promptsAmount,
+    logger,
+  });
   const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
   const ledger = new GenerationLedger({ file: join(dataDir, 'stats.json'), clock, logger });
   // Read the certificate first: a missing file must stop start-up before anything else runs.

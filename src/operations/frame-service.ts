@@ -238,10 +238,11 @@ export class FrameService {
   private choosePrompt(request: StartRequest, provider: ImageProvider): ChosenPrompt {
     if (!provider.capabilities.acceptsPrompt) return { prompt: '' };
     if (request.prompt !== undefined) return { prompt: request.prompt, negative: request.negative };
-    const stored = this.options.prompts.pickRandom();
-    if (!stored) return { prompt: '' };
-    const negative = request.negative ?? (stored.negative === '' ? undefined : stored.negative);
-    return { prompt: stored.prompt, ...(negative === undefined ? {} : { negative }) };
+    // A stored prompt is a template: its [[placeholders]] are filled anew for each picture.
+    const picked = this.options.prompts.pickFilled();
+    if (!picked) return { prompt: '' };
+    const negative = request.negative ?? picked.negative;
+    return { prompt: picked.prompt, template: picked.template, ...(negative === undefined ? {} : { negative }) };
   }
 
   private async generate(

@@ -1,21 +1,35 @@
 /**
  * The shape of `data/prompts.json`, upstream ImageServer's format:
- * `{"prompts":[{"idx":1,"prompt":"...","negative":"..."}]}`.
+ * `{"prompts":[{"idx":1,"prompt":"...","negative":"..."}]}`, plus the optional template
+ * lists of upstream 1.02 (which keeps them in `prompts.yaml` under the same names):
+ * `placeholders` per prompt and `global_placeholders` for the whole file, each
+ * `{"name": ["value", ...]}`.
  */
 
-/** One prompt. Fields beyond these (a later feature's `placeholders`, say) are kept as they are. */
+/** Values for `[[name]]` placeholders: name to the list one value is drawn from. */
+export type PlaceholderLists = Readonly<Record<string, readonly string[]>>;
+
+/** One prompt. Fields beyond these are kept as they are. */
 export interface PromptEntry {
   /** 1..N in list order, without gaps; the lowest is the oldest. */
   readonly idx: number;
   readonly prompt: string;
   /** Empty when there is none. */
   readonly negative: string;
+  /**
+   * This prompt's own lists, used before the global ones. Typed `unknown` on purpose: a
+   * hand-edited file may hold a bad one, which is kept (never lost on save) but not used;
+   * read it through `readPlaceholderLists`.
+   */
+  readonly placeholders?: unknown;
   readonly [extra: string]: unknown;
 }
 
 /** The whole document; top-level fields other than `prompts` are kept too. */
 export interface PromptDocument {
   readonly prompts: readonly PromptEntry[];
+  /** Lists shared by every prompt; `unknown` for the same reason as {@link PromptEntry.placeholders}. */
+  readonly global_placeholders?: unknown;
   readonly [extra: string]: unknown;
 }
 
@@ -23,6 +37,23 @@ export const DEFAULT_PROMPT = 'test';
 
 export function defaultDocument(): PromptDocument {
   return { prompts: [{ idx: 1, prompt: DEFAULT_PROMPT, negative: '' }] };
+}
+
+/**
+ * True when the document holds nothing a person wrote: no prompts, or only the "test"
+ * prompt we create, and no global lists. Such a file may be replaced by an import.
+ */
+export function holdsNoUserPrompts(document: PromptDocument): boolean {
+  if (hasContent(document.global_placeholders)) return false;
+  if (document.prompts.length === 0) return true;
+  if (document.prompts.length > 1) return false;
+  const only = document.prompts[0] as PromptEntry;
+  return only.prompt === DEFAULT_PROMPT && only.negative === '' && !hasContent(only.placeholders);
+}
+
+/** `20260115T120000123Z`: file-name safe on every OS, sorts by time. Stamps backup names. */
+export function fileTimestamp(at: Date): string {
+  return at.toISOString().replace(/[-:.]/g, '');
 }
 
 /**
@@ -53,6 +84,11 @@ export function parsePromptDocument(raw: unknown): { document: PromptDocument } 
 /** Gives entries idx 1..N in their current order; returns the same objects when already numbered. */
 export function renumber(entries: readonly PromptEntry[]): PromptEntry[] {
   return entries.map((entry, i) => (entry.idx === i + 1 ? entry : { ...entry, idx: i + 1 }));
+}
+
+function hasContent(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  return !isObject(value) || Object.keys(value).length > 0;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

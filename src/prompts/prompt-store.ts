@@ -4,8 +4,25 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { DuplicatePromptError, PromptNotFoundError } from './prompt-errors.js';
-import { defaultDocument, parsePromptDocument, renumber, type PromptDocument, type PromptEntry } from './prompt-file.js';
-import { duplicateKey, validateNegative, validatePrompt } from './prompt-validation.js';
+import {
+  defaultDocument,
+  fileTimestamp,
+  parsePromptDocument,
+  renumber,
+  type PlaceholderLists,
+  type PromptDocument,
+  type PromptEntry,
+} from './prompt-file.js';
+import { fillPrompt, findMissingPlaceholders, type FilledPrompt, type MissingPlaceholder } from './prompt-template.js';
+import {
+  documentPlaceholderProblems,
+  duplicateKey,
+  readPlaceholderLists,
+  validateNegative,
+  validatePlaceholderLists,
+  validatePrompt,
+} from './prompt-validation.js';
+import { importUpstreamPrompts } from './upstream-import.js';
 
 export interface PromptStoreOptions {
   /** `data/prompts.json`. */
@@ -13,20 +30,34 @@ export interface PromptStoreOptions {
   /** How many prompts are kept (upstream `prompts_amount`); adding to a full list drops the oldest. */
   readonly maxCount?: number;
   readonly logger: Logger;
-  /** `[0, 1)` source for {@link PromptStore.pickRandom}; tests pin it. */
+  /** `[0, 1)` source for {@link PromptStore.pickRandom} and the placeholder draws; tests pin it. */
   readonly random?: () => number;
-  /** Stamps the name a corrupt file is moved to. */
+  /** Stamps the names a corrupt file or an imported yaml is moved to. */
   readonly clock?: Clock;
+  /**
+   * Upstream's `data/prompts.yaml`. When given and present at open, it is imported once
+   * (see importUpstreamPrompts) and renamed to `prompts.yaml.imported-<time>`.
+   */
+  readonly upstreamFile?: string;
 }
 
 export interface NewPrompt {
   readonly prompt: string;
   readonly negative?: string;
+  /** This prompt's own lists for its `[[name]]` placeholders. */
+  readonly placeholders?: PlaceholderLists;
 }
 
 export interface PromptChanges {
   readonly prompt?: string;
   readonly negative?: string;
+  /** Replaces the prompt's own lists; null or `{}` removes them. */
+  readonly placeholders?: PlaceholderLists | null;
+}
+
+/** A stored prompt, filled and ready to send, with the idx it came from. */
+export interface PickedPrompt extends FilledPrompt {
+  readonly idx: number;
 }
 
 export const DEFAULT_MAX_PROMPTS = 10;
@@ -44,7 +75,10 @@ export class PromptStore {
   private readonly random: () => number;
   private readonly clock: Clock;
   private readonly queue = new SerialQueue();
+  private readonly upstreamFile: string | undefined;
   private document: PromptDocument = { prompts: [] };
+  /** The well-formed part of `global_placeholders`, read once per change. */
+  private globals: PlaceholderLists = {};
 
   constructor(options: PromptStoreOptions) {
     const maxCount = options.maxCount ?? DEFAULT_MAX_PROMPTS;
@@ -56,17 +90,36 @@ export class PromptStore {
     this.logger = options.logger;
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? systemClock;
+    this.upstreamFile = options.upstreamFile;
   }
 
   /**
    * Loads the file, creating it with the single prompt "test" when missing. A file that is
-   * not a prompt list is moved aside (never overwritten) and the list starts over.
+   * not a prompt list is moved aside (never overwritten) and the list starts over. Then
+   * imports upstream's prompts.yaml if configured and present, and logs placeholder lists
+   * that are malformed (error; they are kept in the file but not used) and placeholders
+   * that no list gives a value (warn, naming the prompt idx and the placeholder).
    */
   open(): Promise<void> {
     return this.queue.run(async () => {
       const loaded = await this.load();
       let document = loaded.document;
       let changed = loaded.changed;
+      if (this.upstreamFile !== undefined) {
+        // After load: a corrupt prompts.json is already moved aside, so an import never replaces it.
+        const imported = await importUpstreamPrompts({
+          yamlFile: this.upstreamFile,
+          jsonFile: this.file,
+          current: document,
+          maxCount: this.maxCount,
+          logger: this.logger,
+          clock: this.clock,
+        });
+        if (imported.outcome === 'imported') {
+          document = imported.document; // already written, bounded and numbered
+          changed = false;
+        }
+      }
       const count = document.prompts.length;
       if (count > this.maxCount) {
         document = { ...document, prompts: document.prompts.slice(count - this.maxCount) };
@@ -81,7 +134,14 @@ export class PromptStore {
       if (numbered.some((entry, i) => entry !== document.prompts[i])) changed = true;
       document = { ...document, prompts: numbered };
       if (changed) await writeJsonAtomic(this.file, document);
-      this.document = document;
+      this.adopt(document);
+      for (const problem of documentPlaceholderProblems(document)) {
+        this.logger.error('prompts: a placeholder list is malformed; it is kept in the file but not used until fixed', {
+          file: this.file,
+          problem,
+        });
+      }
+      this.warnMissing(numbered);
       this.logger.info('prompts: loaded', { file: this.file, count: numbered.length, maxCount: this.maxCount });
     });
   }
@@ -107,6 +167,44 @@ export class PromptStore {
     return prompts[index];
   }
 
+  /** {@link pickRandom}, with its placeholders filled ({@link fill}); undefined when the list is empty. */
+  pickFilled(): PickedPrompt | undefined {
+    const entry = this.pickRandom();
+    return entry === undefined ? undefined : { idx: entry.idx, ...this.fill(entry) };
+  }
+
+  /** Fills a prompt's `[[name]]` placeholders from its own lists, then the global ones. */
+  fill(entry: PromptEntry): FilledPrompt {
+    return fillPrompt(entry, this.globals, this.random);
+  }
+
+  /** The global lists (`global_placeholders`), well-formed names only. */
+  globalPlaceholders(): PlaceholderLists {
+    return this.globals;
+  }
+
+  /** Placeholders that would reach a provider as written, because no list gives them a value. */
+  missingPlaceholders(): MissingPlaceholder[] {
+    return findMissingPlaceholders(this.document.prompts, this.globals);
+  }
+
+  /**
+   * Replaces the global lists (values trimmed; `{}` removes them). Throws
+   * PlaceholderValidationError naming every problem; a refused change changes nothing.
+   */
+  setGlobalPlaceholders(lists: PlaceholderLists): Promise<PlaceholderLists> {
+    return this.queue.run(async () => {
+      const globals = validatePlaceholderLists(lists, 'global_placeholders');
+      const { global_placeholders: _old, ...rest } = this.document;
+      const document: PromptDocument = Object.keys(globals).length > 0 ? { ...rest, global_placeholders: globals } : rest;
+      await writeJsonAtomic(this.file, document);
+      this.adopt(document);
+      this.logger.info('prompts: global placeholders changed', { names: Object.keys(globals) });
+      this.warnMissing(document.prompts);
+      return globals;
+    });
+  }
+
   /**
    * Adds a prompt at the end (trimmed). A full list drops its oldest first. Throws
    * PromptValidationError or DuplicatePromptError.
@@ -115,6 +213,7 @@ export class PromptStore {
     return this.queue.run(async () => {
       const prompt = validatePrompt(input.prompt);
       const negative = validateNegative(input.negative);
+      const placeholders = validatePlaceholderLists(input.placeholders, 'placeholders');
       this.refuseDuplicate(prompt);
       let kept = this.document.prompts;
       if (kept.length >= this.maxCount) {
@@ -122,24 +221,32 @@ export class PromptStore {
         kept = kept.slice(dropped.length);
         this.logger.info('prompts: list full; dropped the oldest', { dropped: dropped.length });
       }
-      const prompts = renumber([...kept, { idx: 0, prompt, negative }]);
+      const prompts = renumber([...kept, withPlaceholders({ idx: 0, prompt, negative }, placeholders)]);
       await this.save(prompts);
+      const added = prompts[prompts.length - 1] as PromptEntry;
       this.logger.info('prompts: added', { count: prompts.length });
-      return prompts[prompts.length - 1] as PromptEntry;
+      this.warnMissing([added]);
+      return added;
     });
   }
 
-  /** Changes the text of one prompt, with the same checks as {@link add}. Extra fields stay. */
+  /** Changes the text or lists of one prompt, with the same checks as {@link add}. Extra fields stay. */
   update(idx: number, changes: PromptChanges): Promise<PromptEntry> {
     return this.queue.run(async () => {
       const current = this.require(idx);
       const prompt = changes.prompt === undefined ? current.prompt : validatePrompt(changes.prompt);
       const negative = changes.negative === undefined ? current.negative : validateNegative(changes.negative);
+      const placeholders = changes.placeholders === undefined ? undefined : validatePlaceholderLists(changes.placeholders, 'placeholders');
       if (changes.prompt !== undefined) this.refuseDuplicate(prompt, idx);
-      const updated: PromptEntry = { ...current, prompt, negative };
+      let updated: PromptEntry = { ...current, prompt, negative };
+      if (placeholders !== undefined) {
+        const { placeholders: _old, ...rest } = updated;
+        updated = withPlaceholders(rest, placeholders);
+      }
       const prompts = this.document.prompts.map((entry) => (entry.idx === idx ? updated : entry));
       await this.save(prompts);
       this.logger.info('prompts: updated', { idx });
+      this.warnMissing([updated]);
       return updated;
     });
   }
@@ -171,7 +278,23 @@ export class PromptStore {
   private async save(prompts: PromptEntry[]): Promise<void> {
     const document: PromptDocument = { ...this.document, prompts };
     await writeJsonAtomic(this.file, document);
+    this.adopt(document);
+  }
+
+  private adopt(document: PromptDocument): void {
     this.document = document;
+    this.globals = readPlaceholderLists(document.global_placeholders, 'global_placeholders').lists;
+  }
+
+  /** Upstream logs these at start-up too: the prompt still works, but sends `[[name]]` literally. */
+  private warnMissing(entries: readonly PromptEntry[]): void {
+    for (const { idx, placeholder, field } of findMissingPlaceholders(entries, this.globals)) {
+      this.logger.warn('prompts: a placeholder has no values in the prompt or the global lists; it stays as written', {
+        idx,
+        placeholder,
+        field,
+      });
+    }
   }
 
   /** Reads the file; `changed` says it must be written back (created, or moved aside). */
@@ -192,7 +315,7 @@ export class PromptStore {
     } catch (error) {
       problem = `not valid JSON (${error instanceof Error ? error.message : String(error)})`;
     }
-    const backup = `${this.file}.corrupt-${timestamp(this.clock.now())}`;
+    const backup = `${this.file}.corrupt-${fileTimestamp(this.clock.now())}`;
     // Never overwrite a file we cannot read: the user may have hand-edited it and wants it back.
     await rename(this.file, backup);
     this.logger.error('prompts: the prompt file is unreadable; moved it aside and started over', {
@@ -204,7 +327,7 @@ export class PromptStore {
   }
 }
 
-/** `20260115T120000123Z`: file-name safe on every OS, sorts by time. */
-function timestamp(at: Date): string {
-  return at.toISOString().replace(/[-:.]/g, '');
+/** The entry with these lists, or without the field when there are none (keeps the file minimal, like upstream's omitempty). */
+function withPlaceholders<T extends object>(entry: T, placeholders: PlaceholderLists): T {
+  return Object.keys(placeholders).length > 0 ? { ...entry, placeholders } : entry;
 }

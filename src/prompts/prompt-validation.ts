@@ -1,4 +1,5 @@
 import { PromptValidationError } from './prompt-errors.js';
+import type { PlaceholderLists, PromptDocument } from './prompt-file.js';
 
 /** Longest prompt or negative prompt accepted, in characters. */
 export const MAX_PROMPT_LENGTH = 2000;
@@ -34,4 +35,97 @@ export function validateNegative(negative: unknown): string {
 /** The key two prompts are compared by: same words, ignoring case and spacing. */
 export function duplicateKey(prompt: string): string {
   return prompt.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** What may stand between `[[` and `]]` (upstream's templater accepts exactly these). */
+export const PLACEHOLDER_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Which placeholder field was refused. */
+export type PlaceholderField = 'placeholders' | 'global_placeholders';
+
+/**
+ * Placeholder lists that cannot be stored. Kept apart from PromptValidationError, whose
+ * `field` names only the two texts; the message is safe to show a user, like that one's.
+ */
+export class PlaceholderValidationError extends Error {
+  override readonly name = 'PlaceholderValidationError';
+  constructor(
+    message: string,
+    readonly field: PlaceholderField,
+    /** Every problem found, each naming its place (`placeholders.color[1] is empty`). */
+    readonly problems: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads placeholder lists as found in a file, without throwing: returns the lists that are
+ * well formed and one line per problem, naming its place under `where`. A bad list is left
+ * out whole (never half used); absent (undefined or null) means no lists and no problem.
+ * An empty list is allowed: its placeholder simply stays as written.
+ */
+export function readPlaceholderLists(value: unknown, where: string): { lists: PlaceholderLists; problems: string[] } {
+  if (value === undefined || value === null) return { lists: {}, problems: [] };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return { lists: {}, problems: [`${where} must be an object of lists, like {"color": ["red", "blue"]}`] };
+  }
+  const problems: string[] = [];
+  const good: Array<[string, readonly string[]]> = [];
+  for (const [name, list] of Object.entries(value)) {
+    const found = listProblems(name, list, `${where}.${name}`);
+    if (found.length === 0) good.push([name, list as string[]]);
+    else problems.push(...found);
+  }
+  // fromEntries defines own properties, so even a "__proto__" name stays plain data.
+  return { lists: Object.fromEntries(good), problems };
+}
+
+/**
+ * Checks placeholder lists sent by a user (trimming each value) and throws
+ * PlaceholderValidationError naming every problem. Undefined and null mean "none": `{}`.
+ */
+export function validatePlaceholderLists(value: unknown, field: PlaceholderField): PlaceholderLists {
+  const trimmed =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value).map(([name, list]) => [
+            name,
+            Array.isArray(list) ? list.map((item: unknown) => (typeof item === 'string' ? item.trim() : item)) : list,
+          ]),
+        )
+      : value;
+  const { lists, problems } = readPlaceholderLists(trimmed, field);
+  if (problems.length > 0) {
+    throw new PlaceholderValidationError(problems.join('; '), field, problems);
+  }
+  return lists;
+}
+
+/** Every problem with the placeholder lists of a loaded document, each naming its place. */
+export function documentPlaceholderProblems(document: PromptDocument): string[] {
+  const problems = readPlaceholderLists(document.global_placeholders, 'global_placeholders').problems;
+  for (const entry of document.prompts) {
+    problems.push(...readPlaceholderLists(entry.placeholders, `prompts[idx ${entry.idx}].placeholders`).problems);
+  }
+  return problems;
+}
+
+function listProblems(name: string, list: unknown, where: string): string[] {
+  const problems: string[] = [];
+  if (!PLACEHOLDER_NAME.test(name)) {
+    problems.push(`${where}: "${name}" cannot be a placeholder name (letters, digits, "_" and "-" only)`);
+  }
+  if (!Array.isArray(list)) {
+    problems.push(`${where} must be a list of text values`);
+    return problems;
+  }
+  for (const [i, item] of list.entries()) {
+    if (typeof item !== 'string') problems.push(`${where}[${i}] is not text`);
+    else if (item.trim() === '') problems.push(`${where}[${i}] is empty`);
+    else if (item.length > MAX_PROMPT_LENGTH) {
+      problems.push(`${where}[${i}] is ${item.length} characters long; at most ${MAX_PROMPT_LENGTH} are allowed`);
+    }
+  }
+  return problems;
 }
