@@ -8,22 +8,13 @@ import { ImageLibrary, type ImageLibraryOptions } from '../../src/library/image-
 import { TEMP_PREFIX } from '../../src/util/atomic-write.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { mulberry32 } from '../../src/providers/offline/prng.js';
 
 function tinyImage(format: 'jpeg' | 'png' | 'webp' = 'jpeg', width = 8, height = 8): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: '#c82828' } }).toFormat(format).toBuffer();
 }
 
-/** A seeded [0, 1) source (mulberry32), so picks repeat from run to run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 let root: string;
 let originals: string;

@@ -11,6 +11,7 @@ import { RecentPicker } from '../../src/providers/folder/recent-picker.js';
 import { scanPictures } from '../../src/providers/folder/scan-pictures.js';
 import { ProviderError, type GenerateRequest } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { mulberry32 } from '../../src/providers/offline/prng.js';
 
 function request(signal = new AbortController().signal): GenerateRequest {
   return {
@@ -23,14 +24,7 @@ function request(signal = new AbortController().signal): GenerateRequest {
   };
 }
 
-/** A seeded stand-in for Math.random, so picks are repeatable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
+const seededRandom = mulberry32;
 
 async function put(root: string, relative: string, content = 'x'): Promise<string> {
   const file = path.join(root, relative);

@@ -4,7 +4,7 @@
  */
 
 /** mulberry32: a fast 32-bit generator, plenty for scenery (https://gist.github.com/tommyettinger/46a874533244883189143505d203312c). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
