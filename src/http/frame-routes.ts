@@ -135,20 +135,40 @@ const RESULT_SUFFIX = Buffer.from('"}}');
 
 /**
  * Sends the concatenation of `parts` with `Transfer-Encoding: chunked`, one HTTP chunk per
- * `chunkSize` bytes, as upstream does. Written straight to the response (Koa steps aside):
- * each `write` is one chunk. Chunks are views into the parts (the cached image is never
- * copied); only a chunk that straddles two parts is assembled.
+ * `chunkSize` bytes, as upstream does. The chunk framing is laid out here in one buffer and
+ * written once: left to Node, each 512-byte chunk costs a `write` call and three iovecs
+ * (size line, data, CRLF), which was a quarter of the server's CPU under load. Node is told
+ * the body is already framed by clearing `chunkedEncoding` after the headers are out.
  */
 function sendChunked(ctx: Context, parts: readonly Buffer[], chunkSize: number): void {
   ctx.respond = false;
   const response = ctx.res;
   response.statusCode = 200;
   response.setHeader('Content-Type', 'application/json');
-  response.cork();
-  for (const chunk of chunksOf(parts, chunkSize)) response.write(chunk);
-  response.end();
-  response.uncork();
+  response.setHeader('Transfer-Encoding', 'chunked');
+  response.flushHeaders();
+  response.chunkedEncoding = false;
+  response.end(frameChunks(parts, chunkSize));
 }
+
+/** The body in HTTP/1.1 chunked framing: `<hex size>\r\n<data>\r\n` per chunk, then `0\r\n\r\n`. */
+export function frameChunks(parts: readonly Buffer[], chunkSize: number): Buffer {
+  const chunks = [...chunksOf(parts, chunkSize)];
+  const headerOf = (length: number): string => `${length.toString(16)}\r\n`;
+  let total = CHUNKED_END.length;
+  for (const chunk of chunks) total += headerOf(chunk.length).length + chunk.length + 2;
+  const framed = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    offset += framed.write(headerOf(chunk.length), offset, 'latin1');
+    offset += chunk.copy(framed, offset);
+    offset += framed.write('\r\n', offset, 'latin1');
+  }
+  CHUNKED_END.copy(framed, offset);
+  return framed;
+}
+
+const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
 
 /** Splits the concatenation of `parts` into `size`-byte pieces (the last may be shorter). */
 export function* chunksOf(parts: readonly Buffer[], size: number): Generator<Buffer> {
