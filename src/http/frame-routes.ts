@@ -145,6 +145,13 @@ function sendChunked(ctx: Context, parts: readonly Buffer[], chunkSize: number):
   const response = ctx.res;
   response.statusCode = 200;
   response.setHeader('Content-Type', 'application/json');
+  if (ctx.req.httpVersion === '1.0') {
+    // HTTP/1.0 has no chunked encoding: the whole body with its length.
+    const body = Buffer.concat(parts);
+    response.setHeader('Content-Length', body.length);
+    response.end(body);
+    return;
+  }
   response.setHeader('Transfer-Encoding', 'chunked');
   response.flushHeaders();
   response.chunkedEncoding = false;

@@ -140,3 +140,58 @@ describe('frame protocol', () => {
     assert.equal(await readFile(join(server.config.paths.dataDir, 'prompts.json'), 'utf8'), before);
   });
 });
+
+describe('result framing edge cases', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.dispose();
+  });
+
+  test('keep-alive: requests after a chunked result on the same connection still work', async () => {
+    const { id } = await startFromFrame(server, '{"type":"auto"}');
+    assert.equal(await waitForOperation(server.url, id), 'done');
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string): Promise<{ body: string; socket: unknown }> =>
+      new Promise((resolve, reject) => {
+        request({ host: '127.0.0.1', port: server.port, path, agent }, (res) => {
+          let body = '';
+          res.setEncoding('latin1');
+          res.on('data', (part: string) => (body += part));
+          res.on('end', () => resolve({ body, socket: res.socket }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    const first = await get(`/operation/result/${id}?chunk_size=300`);
+    const second = await get(`/operation/result/${id}`);
+    const third = await get('/healthz');
+    agent.destroy();
+    assert.equal(first.socket, second.socket, 'the same connection was reused');
+    assert.equal(first.body, second.body);
+    assert.ok(first.body.endsWith('"}}'));
+    assert.match(third.body, /"status":"ok"/);
+  });
+
+  test('an HTTP/1.0 client gets the body with Content-Length instead of chunks', async () => {
+    const { id } = await startFromFrame(server, '{"type":"old"}');
+    assert.equal(await waitForOperation(server.url, id), 'done');
+    const { connect } = await import('node:net');
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.write(`GET /operation/result/${id} HTTP/1.0\r\n\r\n`));
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (part: string) => (text += part));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    assert.doesNotMatch(head, /Transfer-Encoding/i);
+    assert.match(head, /Content-Length: (\d+)/);
+    assert.equal(Number(/Content-Length: (\d+)/.exec(head)?.[1]), Buffer.byteLength(body, 'latin1'));
+    assert.ok(body.startsWith(`{"id":"${id}","status":"done"`));
+  });
+});
