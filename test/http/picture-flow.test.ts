@@ -7,17 +7,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { ManualClock } from '../../src/util/clock.js';
 import { FailingProvider, FixedBytesProvider } from '../support/test-providers.js';
-import { startOperation, startTestServer, waitForOperation } from '../support/test-server.js';
+import { startAndWait, startTestServer } from '../support/test-server.js';
 
 async function jpeg(width: number, height: number, colour: string): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
-}
-
-async function startAndWait(url: string, body: unknown): Promise<string> {
-  const { json } = await startOperation(url, body);
-  assert.ok(json.id);
-  assert.equal(await waitForOperation(url, json.id), 'done');
-  return json.id;
 }
 
 describe('picture flow', () => {

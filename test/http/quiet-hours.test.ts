@@ -5,14 +5,7 @@ import sharp from 'sharp';
 import { readJpegInfo } from '../../src/render/jpeg-info.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { FixedBytesProvider } from '../support/test-providers.js';
-import { startOperation, startTestServer, waitForOperation } from '../support/test-server.js';
-
-async function startAndWait(url: string, body: unknown): Promise<string> {
-  const { json } = await startOperation(url, body);
-  assert.ok(json.id);
-  assert.equal(await waitForOperation(url, json.id), 'done');
-  return json.id;
-}
+import { startAndWait, startTestServer } from '../support/test-server.js';
 
 async function resultJpeg(url: string, id: string): Promise<Buffer> {
   const body = (await (await fetch(`${url}/operation/result/${id}`)).json()) as { response: { image: string } };

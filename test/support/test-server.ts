@@ -80,3 +80,12 @@ export async function startOperation(baseUrl: string, body: unknown): Promise<{ 
   });
   return { status: response.status, json: (await response.json()) as { id?: string; status?: string } };
 }
+
+/** Starts an operation and waits until it is done; returns its id. */
+export async function startAndWait(baseUrl: string, body: unknown): Promise<string> {
+  const { status, json } = await startOperation(baseUrl, body);
+  if (status !== 200 || json.id === undefined) throw new Error(`start answered ${status}: ${JSON.stringify(json)}`);
+  const outcome = await waitForOperation(baseUrl, json.id);
+  if (outcome !== 'done') throw new Error(`operation ${json.id} ended ${outcome}`);
+  return json.id;
+}
