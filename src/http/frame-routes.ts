@@ -178,7 +178,7 @@ export function frameChunks(parts: readonly Buffer[], chunkSize: number): Buffer
 const CHUNKED_END = Buffer.from('0\r\n\r\n', 'latin1');
 
 /** Splits the concatenation of `parts` into `size`-byte pieces (the last may be shorter). */
-export function* chunksOf(parts: readonly Buffer[], size: number): Generator<Buffer> {
+function* chunksOf(parts: readonly Buffer[], size: number): Generator<Buffer> {
   let pending: Buffer[] = [];
   let pendingLength = 0;
   for (const part of parts) {

@@ -208,10 +208,6 @@ export class FrameService {
     clearTimeout(timer);
   }
 
-  get runningCount(): number {
-    return this.running.size;
-  }
-
   private thresholdPassed(): boolean {
     const last = this.options.ledger.lastAnyCallAt();
     if (last === undefined) return true;

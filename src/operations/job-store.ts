@@ -55,10 +55,6 @@ export class JobStore {
     return [...this.jobs.values()];
   }
 
-  get(operationId: string): PersistedJob | undefined {
-    return this.jobs.get(operationId);
-  }
-
   /** Saves (or replaces) a job; resolves once it is on disk. */
   save(job: PersistedJob): Promise<void> {
     this.jobs.set(job.operationId, job);
@@ -68,10 +64,6 @@ export class JobStore {
   remove(operationId: string): Promise<void> {
     if (!this.jobs.delete(operationId)) return Promise.resolve();
     return this.flush();
-  }
-
-  get size(): number {
-    return this.jobs.size;
   }
 
   private flush(): Promise<void> {

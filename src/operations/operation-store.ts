@@ -58,10 +58,6 @@ export class OperationStore {
     return dropped;
   }
 
-  pending(): Operation[] {
-    return [...this.operations.values()].filter((operation) => operation.status === 'pending');
-  }
-
   get size(): number {
     return this.operations.size;
   }

@@ -25,10 +25,3 @@ export function createMemoryLogger(): Logger & { records: LogRecord[] } {
     };
   return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
-
-export const silentLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
