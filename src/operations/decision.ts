@@ -20,7 +20,10 @@ export interface DecisionInput {
   readonly libraryEmpty: boolean;
   /** `image_generate_threshold` minutes have passed since the last provider call. */
   readonly thresholdPassed: boolean;
-  /** Providers that are ready by every rule right now. */
+  /**
+   * Providers that are ready by every rule right now. Read only when the answer may be a
+   * generation, so a caller can make it a getter and skip the rule checks otherwise.
+   */
   readonly ready: readonly CandidateProvider[];
   /** Set while quiet hours (top-level `sleep_time`) are on. */
   readonly quiet?: { readonly blackImage: boolean };
@@ -32,10 +35,12 @@ export type Decision =
   | { readonly action: 'generate'; readonly providers: readonly string[]; readonly reason: string };
 
 export function decide(input: DecisionInput): Decision {
-  const usable = input.hasPrompt ? input.ready.filter((provider) => provider.acceptsPrompt) : input.ready;
-  const ids = usable.map((provider) => provider.id);
-  const generate = (reason: string): Decision =>
-    ids.length > 0 ? { action: 'generate', providers: ids, reason } : library(`${reason}, but no provider is ready`);
+  const usable = (): readonly CandidateProvider[] =>
+    input.hasPrompt ? input.ready.filter((provider) => provider.acceptsPrompt) : input.ready;
+  const generate = (reason: string): Decision => {
+    const ids = usable().map((provider) => provider.id);
+    return ids.length > 0 ? { action: 'generate', providers: ids, reason } : library(`${reason}, but no provider is ready`);
+  };
 
   switch (input.type) {
     case 'old':
@@ -52,7 +57,7 @@ export function decide(input: DecisionInput): Decision {
       if (input.thresholdPassed) return generate('the generate threshold has passed');
       return library('the generate threshold has not passed yet');
     default: {
-      const named = usable.find((provider) => provider.id === input.type);
+      const named = usable().find((provider) => provider.id === input.type);
       return named
         ? { action: 'generate', providers: [named.id], reason: `provider ${named.id} was asked for` }
         : library(`provider ${input.type} is not ready`);

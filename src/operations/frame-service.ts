@@ -102,15 +102,16 @@ export class FrameService {
     }
     const operation = this.options.operations.create(request.type);
     const quiet = this.quietHoursNow();
+    const readyProviders = (): ImageProvider[] => this.readyProviders();
     const decision = decide({
       type: request.type,
       hasPrompt: request.prompt !== undefined,
       libraryEmpty: this.options.library.size === 0,
       thresholdPassed: this.thresholdPassed(),
-      ready: this.readyProviders().map((provider) => ({
-        id: provider.id,
-        acceptsPrompt: provider.capabilities.acceptsPrompt,
-      })),
+      // A getter: most frame requests are answered from the library without checking any rule.
+      get ready() {
+        return readyProviders().map((provider) => ({ id: provider.id, acceptsPrompt: provider.capabilities.acceptsPrompt }));
+      },
       ...(quiet === undefined ? {} : { quiet: { blackImage: quiet.blackImage } }),
     });
     this.options.logger.debug('operation started', { id: operation.id, type: request.type, decision: decision.action, reason: decision.reason });
