@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
   let server;
   try {
-    server = await startServer({ config, logger, secrets, version: packageVersion() });
+    server = await startServer({ config, logger, secrets, version: packageVersion(), environment: env });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
     logger.error(`start-up failed: ${message}`);

@@ -37,6 +37,8 @@ export interface StartServerOptions {
   readonly schedule?: boolean;
   /** Shown on the status page. */
   readonly version?: string;
+  /** The process environment, for settings that may come from it (credentials, tokens). */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningServer {
@@ -84,7 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     renders.remove(name).catch((error: unknown) => logger.warn('could not delete a render', { picture: name, error: (error as Error).message }));
   });
 
-  const providers = buildRegistry({ context: { config, logger, secrets }, extraProviders: options.extraProviders ?? [] });
+  const providers = buildRegistry({ context: { config, logger, secrets, environment: options.environment ?? {} }, extraProviders: options.extraProviders ?? [] });
   await Promise.all(providers.all().map((provider) => provider.start?.()));
   const gate = new ProviderGate({ rules: config.providerRules, ledger, clock });
   for (const provider of providers.pool) {

@@ -11,7 +11,10 @@ import type { ImageProvider } from './types.js';
 export interface ProviderContext {
   readonly config: AppConfig;
   readonly logger: Logger;
+  /** Registers credentials so no log line can carry them. */
   readonly secrets: SecretRegistry;
+  /** The process environment (credentials may come from it); modules never read process.env. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -111,7 +114,8 @@ export function buildRegistry(options: BuildRegistryOptions): ProviderRegistry {
   return new ProviderRegistry(pool, offline);
 }
 
-function parseSection<T>(schema: z.ZodType<T>, section: unknown, id: string, file: string): T {
+/** Validates a `providers.<id>` section with the provider's schema; a mistake names the key. */
+export function parseSection<T>(schema: z.ZodType<T>, section: unknown, id: string, file: string): T {
   const result = schema.safeParse(section ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -23,6 +23,8 @@ export interface TestServerOptions {
   readonly clock?: Clock;
   /** Reuse the folders of an earlier server (restart tests). */
   readonly root?: string;
+  /** The environment the server sees (credentials, tokens); empty by default. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Starts the real server on a loopback port with fresh folders, as a user's first start would. */
@@ -45,6 +47,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     logger,
     schedule: false,
+    environment: options.environment ?? {},
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.extraProviders === undefined ? {} : { extraProviders: options.extraProviders }),
   });
