@@ -37,6 +37,12 @@ export interface Scheduler {
   readonly timesteps: readonly number[];
   /** Multiplies the initial unit-normal noise. */
   readonly initNoiseSigma: number;
+  /**
+   * The σ of each step in the k-diffusion parameterisation, σ = √((1−ᾱ)/ᾱ), with a final 0:
+   * timesteps.length + 1 values. Present for the σ-based schedulers (Euler family, turbo, DPM++);
+   * absent for DDIM and LCM, which step on ᾱ directly.
+   */
+  readonly sigmas?: readonly number[];
   /** The UNet's `sample` input at step k (the Euler family divides by √(σ²+1)); may return `sample` itself. */
   scaleModelInput(sample: Float32Array, step: number): Float32Array;
   /**
