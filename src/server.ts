@@ -123,6 +123,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const jobs = {
     checkPending: async (): Promise<void> => {
       frames.sweep();
+      await Promise.all(providers.all().map((provider) => provider.checkPending?.()));
     },
     scanImages: async (): Promise<void> => {
       await library.reindex();

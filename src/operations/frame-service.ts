@@ -262,7 +262,10 @@ export class FrameService {
     operations.update(operation, { providerId: provider.id });
     // Counted (and on disk) before the call: a daily limit holds even across a crash. A
     // resumed job was counted when it was first made.
-    if (saved === undefined) await ledger.recordCall(provider.id);
+    if (saved === undefined) {
+      await ledger.recordCall(provider.id);
+      this.noteDailyLimitReached(provider);
+    }
     const startedAt = Date.now();
     const finished = async (outcome: 'success' | 'failure'): Promise<void> => {
       observer?.generationFinished?.({ providerId: provider.id, outcome, seconds: (Date.now() - startedAt) / 1000 });
@@ -320,6 +323,17 @@ export class FrameService {
       this.shutdownController.signal.removeEventListener('abort', onShutdown);
       this.running.delete(operation.id);
     }
+  }
+
+  /**
+   * Says once, in the log, that this call used up a provider's daily limit: from now until
+   * midnight the gate leaves it out and frames get stored pictures, which would otherwise look
+   * like a provider that silently stopped working.
+   */
+  private noteDailyLimitReached(provider: ImageProvider): void {
+    const status = this.options.gate.status(provider);
+    if (status.dailyLimit === undefined || status.today !== status.dailyLimit) return;
+    this.options.logger.info(`provider ${provider.id} reached its daily limit of ${status.dailyLimit} generations; until midnight it is not called`);
   }
 
   /** Stores what a provider made and points the operation at its frame render. */

@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js';
 import { FolderProvider } from './folder/folder-provider.js';
 import { OfflineProvider } from './offline/offline-provider.js';
 import type { ImageProvider } from './types.js';
+import { createYandexArtProvider } from './yandex-art/yandex-art-options.js';
 
 /** What a provider factory may use. Providers get nothing else from the server. */
 export interface ProviderContext {
@@ -41,6 +42,7 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
     const options = parseSection(folderSchema, section, 'lim', context.config.optionsFile);
     return new FolderProvider({ id: 'lim', folder: options.local_image_folder, logger: context.logger });
   },
+  ydArt: (section, context) => createYandexArtProvider(section, context),
 };
 
 /**

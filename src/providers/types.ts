@@ -94,6 +94,11 @@ export interface ImageProvider {
   start?(): Promise<void>;
   /** Optional periodic work (re-scan a folder, re-check a remote server); the scan cron calls it. */
   refresh?(): Promise<void>;
+  /**
+   * Optional: the check_pending cron calls it. A provider waiting on remote operations polls
+   * them now instead of at its next interval (upstream polls YandexART on this cron).
+   */
+  checkPending?(): Promise<void>;
   /** Releases timers, workers and sockets. */
   close?(): Promise<void>;
 }
