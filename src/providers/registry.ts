@@ -3,8 +3,13 @@ import type { AppConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SecretRegistry } from '../logging/secret-registry.js';
 import type { Logger } from '../util/logger.js';
+import { createA1111Provider } from './a1111/a1111-options.js';
+import { createComfyUIProvider } from './comfyui/comfyui-options.js';
 import { FolderProvider } from './folder/folder-provider.js';
+import { createFooocusApiProvider, createFooocusProvider } from './fooocus/fooocus-options.js';
+import { createImagineProvider } from './imagine/imagine-options.js';
 import { OfflineProvider } from './offline/offline-provider.js';
+import { createOpenAiProvider } from './openai/openai-options.js';
 import type { ImageProvider } from './types.js';
 import { createYandexArtProvider } from './yandex-art/yandex-art-options.js';
 
@@ -43,6 +48,14 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
     return new FolderProvider({ id: 'lim', folder: options.local_image_folder, logger: context.logger });
   },
   ydArt: (section, context) => createYandexArtProvider(section, context),
+  a1111: (section, context) => createA1111Provider(section, context),
+  imagine: (section, context) => createImagineProvider(section, context),
+  comfyui: (section, context) => createComfyUIProvider(section, context),
+  fooocus: (section, context) => createFooocusProvider(section, context),
+  fooocusapi: (section, context) => createFooocusApiProvider(section, context),
+  openai: (section, context) => createOpenAiProvider(section, context, 'openai', 'openai'),
+  localai: (section, context) => createOpenAiProvider(section, context, 'localai', 'localai'),
+  qwen: (section, context) => createOpenAiProvider(section, context, 'qwen', 'qwen'),
 };
 
 /**

@@ -1,0 +1,312 @@
+/**
+ * ComfyUI as a provider: the user's own API-format workflow, placeholders filled, submitted
+ * with POST /prompt, followed through GET /history/{id} (ComfyUI queues the work itself) and
+ * the picture fetched through GET /view. Facts: ../shared/provider-apis.md §6.
+ */
+import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from '../../util/logger.js';
+import { sleep } from '../http/abortable-sleep.js';
+import { imageFromBytes } from '../http/image-payload.js';
+import { RemoteError } from '../http/remote-error.js';
+import { RemoteHealth } from '../http/remote-health.js';
+import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { sizeForFrame } from '../remote-size.js';
+import {
+  ProviderError,
+  type GenerateRequest,
+  type ImageProvider,
+  type ProviderCapabilities,
+  type ProviderResult,
+  type Readiness,
+} from '../types.js';
+import {
+  comfyError,
+  describeExecutionFailure,
+  historyEntrySchema,
+  historyPath,
+  INTERRUPT_PATH,
+  pickImage,
+  PROMPT_PATH,
+  QUEUE_PATH,
+  queueAnswerSchema,
+  queuedIds,
+  submitAnswerSchema,
+  SYSTEM_STATS_PATH,
+  VIEW_PATH,
+  type HistoryEntry,
+} from './comfyui-api.js';
+import { fillWorkflow, loadWorkflowFile, type Workflow } from './workflow.js';
+
+export interface ComfyUIProviderOptions {
+  readonly id?: string;
+  readonly baseUrl: string;
+  /** The API-format workflow file; read at construction (a bad file throws a WorkflowError). */
+  readonly workflowFile: string;
+  /** Fills {{steps}}. */
+  readonly steps: number;
+  /** Fills {{negative}} when the request has no negative prompt. */
+  readonly negativePrompt: string;
+  readonly targetPixels: number;
+  /** From submit to picture, queue included. */
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  readonly healthIntervalMs: number;
+  readonly logger: Logger;
+  readonly retry?: Omit<RetryPolicy, 'signal' | 'onRetry'>;
+}
+
+/** Consecutive failed history polls tolerated (a restart of ComfyUI, a Wi-Fi hiccup). */
+const MAX_POLL_FAILURES = 5;
+/** Every this many empty history answers, check that the queue still holds the job. */
+const QUEUE_CHECK_EVERY = 5;
+
+export class ComfyUIProvider implements ImageProvider {
+  readonly id: string;
+  readonly displayName = 'ComfyUI';
+  readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
+  private readonly http: RemoteHttp;
+  private readonly health: RemoteHealth;
+  /** ComfyUI sends a client's progress events to its own socket; one id per provider. */
+  private readonly clientId = randomUUID();
+  private workflow: Workflow;
+  private workflowMtimeMs: number;
+  /** Set while the file, re-read after an edit, cannot be used. */
+  private workflowProblem: string | undefined;
+
+  constructor(private readonly options: ComfyUIProviderOptions) {
+    this.id = options.id ?? 'comfyui';
+    this.workflow = loadWorkflowFile(options.workflowFile);
+    this.workflowMtimeMs = mtimeOf(options.workflowFile);
+    this.warnAbout(this.workflow);
+    this.http = new RemoteHttp({ baseUrl: options.baseUrl });
+    this.health = new RemoteHealth({ name: this.id, logger: options.logger, intervalMs: options.healthIntervalMs, probe: (signal) => this.probe(signal) });
+  }
+
+  readiness(): Readiness {
+    return this.workflowProblem === undefined ? this.health.readiness() : { ready: false, reason: this.workflowProblem };
+  }
+
+  start(): Promise<void> {
+    return this.health.start();
+  }
+
+  /** Re-reads the workflow when the file changed, and re-checks the server. */
+  async refresh(): Promise<void> {
+    this.reloadWorkflowIfChanged();
+    await this.health.refresh();
+  }
+
+  async close(): Promise<void> {
+    this.health.close();
+  }
+
+  async generate(request: GenerateRequest): Promise<ProviderResult> {
+    const { signal } = request;
+    signal.throwIfAborted();
+    if (this.workflowProblem !== undefined) throw new ProviderError(this.workflowProblem);
+    const workflow = this.workflow;
+    const { width, height } = sizeForFrame(request.width, request.height, this.options.targetPixels, 64);
+    const graph = fillWorkflow(workflow, {
+      prompt: request.prompt,
+      negative: request.negative ?? this.options.negativePrompt,
+      seed: request.seed,
+      width,
+      height,
+      steps: this.options.steps,
+    });
+    const retry = {
+      ...(this.options.retry ?? DEFAULT_RETRY),
+      signal,
+      onRetry: (error: Error, attempt: number, delayMs: number) =>
+        this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
+    };
+    // The submit is not cut short by an abort: a prompt the server queued while we stopped
+    // listening would run with nobody waiting. The caller is released at once, and the
+    // prompt is taken off the server as soon as its id is known.
+    const submission = withRetries(() => this.submit(graph), retry);
+    let promptId: string;
+    try {
+      promptId = await untilAborted(submission, signal);
+    } catch (error) {
+      if (signal.aborted) {
+        submission.then((id) => this.cancel(id), () => undefined);
+        throw signal.reason;
+      }
+      // The server may be gone: check now, not at the next interval.
+      if (error instanceof RemoteError && error.failure === 'network') void this.health.refresh();
+      throw error;
+    }
+    request.onProgress?.({ step: 0, total: 1 });
+    let entry: HistoryEntry;
+    try {
+      entry = await this.waitUntilDone(promptId, signal);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      await this.cancel(promptId);
+      throw signal.reason;
+    }
+    const image = pickImage(entry);
+    if (!image) throw new ProviderError('the workflow finished without an image (does it end in a SaveImage node?)');
+    const response = await withRetries(
+      () => this.http.fetchBytes({ path: VIEW_PATH, query: { filename: image.filename, subfolder: image.subfolder, type: image.type }, signal }),
+      retry,
+    );
+    const picture = imageFromBytes(response.body, 'picture');
+    this.health.markUp();
+    request.onProgress?.({ step: 1, total: 1 });
+    return {
+      kind: 'bytes',
+      bytes: new Uint8Array(picture.bytes.buffer, picture.bytes.byteOffset, picture.bytes.byteLength),
+      details: {
+        workflow: basename(workflow.file),
+        prompt_id: promptId,
+        width,
+        height,
+        ...(workflow.placeholders.has('steps') ? { steps: this.options.steps } : {}),
+      },
+    };
+  }
+
+  private async submit(graph: Record<string, unknown>): Promise<string> {
+    let response;
+    try {
+      response = await this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } });
+    } catch (error) {
+      // The prompt may be queued already: sending it again could make the picture twice.
+      if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
+      throw error;
+    }
+    if (response.status < 200 || response.status >= 300) throw comfyError(response);
+    const parsed = submitAnswerSchema.safeParse(parseJsonBody(response));
+    if (!parsed.success) {
+      throw new RemoteError(`${response.url} answered without a prompt_id`, { failure: 'invalid-response', status: response.status, url: response.url });
+    }
+    return parsed.data.prompt_id;
+  }
+
+  /** Polls the history until the prompt is done; a failed run is a final failure. */
+  private async waitUntilDone(promptId: string, signal: AbortSignal): Promise<HistoryEntry> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    let failures = 0;
+    let emptyAnswers = 0;
+    for (;;) {
+      await sleep(this.options.pollIntervalMs, signal);
+      if (Date.now() > deadline) {
+        await this.cancel(promptId);
+        throw new ProviderError(`no picture within ${Math.round(this.options.timeoutMs / 1000)} s (prompt ${promptId})`);
+      }
+      let entry: HistoryEntry | undefined;
+      try {
+        entry = await this.readHistory(promptId, signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        failures += 1;
+        if (!(error instanceof ProviderError && error.retryable) || failures >= MAX_POLL_FAILURES) throw error;
+        this.options.logger.debug(`provider ${this.id}: history poll failed`, { reason: (error as Error).message });
+        continue;
+      }
+      if (entry !== undefined) {
+        if (entry.status?.status_str === 'error') throw new ProviderError(describeExecutionFailure(entry));
+        return entry;
+      }
+      emptyAnswers += 1;
+      if (emptyAnswers % QUEUE_CHECK_EVERY === 0 && !(await this.isQueued(promptId, signal))) {
+        // It may have finished between the two reads: look once more before giving up.
+        const late = await this.readHistory(promptId, signal);
+        if (late !== undefined) {
+          if (late.status?.status_str === 'error') throw new ProviderError(describeExecutionFailure(late));
+          return late;
+        }
+        throw new ProviderError(`ComfyUI no longer knows prompt ${promptId} (was it restarted, or the queue cleared?)`);
+      }
+    }
+  }
+
+  private async readHistory(promptId: string, signal: AbortSignal): Promise<HistoryEntry | undefined> {
+    const answer = await this.http.fetchJson<Record<string, unknown>>({ path: historyPath(promptId), signal });
+    const raw = answer[promptId];
+    if (raw === undefined) return undefined;
+    const parsed = historyEntrySchema.safeParse(raw);
+    if (!parsed.success) throw new ProviderError(`the history of prompt ${promptId} has an unexpected shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    return parsed.data;
+  }
+
+  private async isQueued(promptId: string, signal: AbortSignal): Promise<boolean> {
+    try {
+      const queue = queueAnswerSchema.parse(await this.http.fetchJson({ path: QUEUE_PATH, signal }));
+      return [...queuedIds(queue.queue_running), ...queuedIds(queue.queue_pending)].includes(promptId);
+    } catch {
+      if (signal.aborted) throw signal.reason;
+      return true; // cannot tell: keep waiting
+    }
+  }
+
+  /**
+   * Takes our prompt off the server after an abort: out of the queue while it waits, or
+   * interrupted while it runs. `/interrupt` with a prompt_id stops only that prompt on
+   * current versions; it is sent only when ours runs, so an older server that ignores the
+   * id never stops someone else's job.
+   */
+  private async cancel(promptId: string): Promise<void> {
+    const signal = AbortSignal.timeout(5000);
+    try {
+      const queue = queueAnswerSchema.parse(await this.http.fetchJson({ path: QUEUE_PATH, signal }));
+      if (queuedIds(queue.queue_pending).includes(promptId)) {
+        await this.http.fetchBytes({ method: 'POST', path: QUEUE_PATH, json: { delete: [promptId] }, signal });
+        this.options.logger.info(`provider ${this.id}: generation aborted; removed it from the ComfyUI queue`);
+      } else if (queuedIds(queue.queue_running).includes(promptId)) {
+        await this.http.fetchBytes({ method: 'POST', path: INTERRUPT_PATH, json: { prompt_id: promptId }, signal });
+        this.options.logger.info(`provider ${this.id}: generation aborted; asked ComfyUI to interrupt it`);
+      }
+    } catch (error) {
+      this.options.logger.warn(`provider ${this.id}: could not cancel the aborted generation`, { reason: (error as Error).message });
+    }
+  }
+
+  private async probe(signal: AbortSignal): Promise<void> {
+    await this.http.fetchJson({ path: SYSTEM_STATS_PATH, signal });
+  }
+
+  private reloadWorkflowIfChanged(): void {
+    const file = this.options.workflowFile;
+    const mtimeMs = mtimeOf(file);
+    if (mtimeMs === this.workflowMtimeMs && this.workflowProblem === undefined) return;
+    this.workflowMtimeMs = mtimeMs;
+    try {
+      this.workflow = loadWorkflowFile(file);
+      this.warnAbout(this.workflow);
+      if (this.workflowProblem !== undefined) this.options.logger.info(`provider ${this.id}: workflow ${file} is usable again`);
+      this.workflowProblem = undefined;
+    } catch (error) {
+      const problem = (error as Error).message;
+      if (problem !== this.workflowProblem) this.options.logger.warn(`provider ${this.id}: not ready: ${problem}`);
+      this.workflowProblem = problem;
+    }
+  }
+
+  private warnAbout(workflow: Workflow): void {
+    for (const warning of workflow.warnings) this.options.logger.warn(`provider ${this.id}: workflow ${workflow.file}: ${warning}`);
+  }
+}
+
+/** The promise's outcome, or the signal's reason as soon as it aborts (the promise runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The part of the two Fooocus providers that does not depend on the API's spelling: submit an
+ * async job, save its id (so a restart polls on instead of queuing a second copy), poll it with
+ * progress until it ends, and fetch the picture. Readiness and retries follow the shared rules.
+ */
+import type { Logger } from '../../util/logger.js';
+import { sleep } from '../http/abortable-sleep.js';
+import { decodeBase64Image } from '../http/image-payload.js';
+import { isOtherOrigin } from '../http/other-origin.js';
+import { RemoteError } from '../http/remote-error.js';
+import { RemoteHealth } from '../http/remote-health.js';
+import { RemoteHttp } from '../http/remote-http.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import type { PictureFormat } from '../../library/picture.js';
+import { ProviderError, type GenerateRequest, type ImageProvider, type ProviderCapabilities, type ProviderResult, type Readiness } from '../types.js';
+import { aspectRatioForFrame } from './aspect-ratios.js';
+import { fetchResultPicture, resultLocation, savedJobId, savedJobState } from './fooocus-common.js';
+
+export interface FooocusProviderOptions {
+  readonly id?: string;
+  readonly baseUrl: string;
+  /** Sent as X-API-KEY (the server's --apikey). */
+  readonly apiKey?: string;
+  readonly performance: string;
+  /** Unset: the server's default styles. */
+  readonly styles?: readonly string[];
+  /** A fixed `W*H`; unset, the entry of `aspectRatios` nearest the frame's shape. */
+  readonly aspectRatio?: string;
+  readonly aspectRatios: readonly string[];
+  /** Used when the request has no negative prompt of its own. */
+  readonly negativePrompt: string;
+  /** `request`: the frame server's seed; `random`: -1, the server picks and reports it. */
+  readonly seedMode: 'request' | 'random';
+  readonly baseModel?: string;
+  readonly guidanceScale?: number;
+  readonly sharpness?: number;
+  /** One HTTP request (a submit, a poll, a picture download). */
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+  /** 0: no periodic re-check (refresh() still checks). */
+  readonly healthIntervalMs: number;
+  readonly logger: Logger;
+  readonly retry?: Omit<RetryPolicy, 'signal' | 'onRetry'>;
+}
+
+/** What one poll found. */
+export type JobPoll =
+  | { readonly state: 'waiting'; readonly progress?: number; readonly preview?: string }
+  | { readonly state: 'done'; readonly picture: ResultPicture; readonly seed?: number };
+
+/** A finished job's picture: inline base64 (a data URI or not), or a URL on the server. */
+export interface ResultPicture {
+  readonly base64?: string;
+  readonly url?: string;
+}
+
+/** The Fooocus fields every request carries, in the API's own names. */
+export interface FooocusFields {
+  readonly prompt: string;
+  readonly negative_prompt: string;
+  readonly performance_selection: string;
+  readonly aspect_ratios_selection: string;
+  readonly image_number: 1;
+  readonly image_seed: number;
+  readonly style_selections?: readonly string[];
+  readonly base_model_name?: string;
+  readonly guidance_scale?: number;
+  readonly sharpness?: number;
+}
+
+export abstract class FooocusJobProvider implements ImageProvider {
+  readonly id: string;
+  abstract readonly displayName: string;
+  readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
+  protected readonly http: RemoteHttp;
+  /** For result URLs on another host: the API key stays with the configured server. */
+  private readonly download: RemoteHttp;
+  private readonly health: RemoteHealth;
+  protected readonly retry: Omit<RetryPolicy, 'signal' | 'onRetry'>;
+
+  constructor(
+    protected readonly options: FooocusProviderOptions,
+    defaultId: string,
+    /** Path prefix of result URLs on the server (`/files/`, `/outputs/`). */
+    private readonly resultMarker: string,
+  ) {
+    this.id = options.id ?? defaultId;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.http = new RemoteHttp({
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs,
+      ...(options.apiKey === undefined ? {} : { headers: { 'X-API-KEY': options.apiKey } }),
+    });
+    this.download = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+    this.health = new RemoteHealth({
+      name: this.id,
+      logger: options.logger,
+      intervalMs: options.healthIntervalMs,
+      probe: (signal) => this.probe(signal),
+    });
+  }
+
+  /** The API's name for the saved job state, so another provider's state is never polled here. */
+  protected abstract readonly jobKind: string;
+  /** A cheap request that fails when the server is down or refuses the key. */
+  protected abstract probe(signal: AbortSignal): Promise<void>;
+  /** Queues the job; resolves with its id. */
+  protected abstract submit(fields: FooocusFields, signal: AbortSignal): Promise<string>;
+  protected abstract poll(job: string, signal: AbortSignal): Promise<JobPoll>;
+
+  readiness(): Readiness {
+    return this.health.readiness();
+  }
+
+  start(): Promise<void> {
+    return this.health.start();
+  }
+
+  refresh(): Promise<void> {
+    return this.health.refresh();
+  }
+
+  async close(): Promise<void> {
+    this.health.close();
+  }
+
+  async generate(request: GenerateRequest): Promise<ProviderResult> {
+    const { signal } = request;
+    signal.throwIfAborted();
+    const fields = this.fields(request);
+    try {
+      let job = savedJobId(request.resume.load(), this.jobKind);
+      if (job === undefined) {
+        job = await this.retrying(signal, () => submitOnce(() => this.submit(fields, signal)));
+        await request.resume.save(savedJobState(this.jobKind, job));
+        this.options.logger.debug(`provider ${this.id}: job queued`, { job, aspect_ratio: fields.aspect_ratios_selection });
+      } else {
+        this.options.logger.info(`provider ${this.id}: polling a job queued before the restart`, { job });
+      }
+      const done = await this.waitFor(job, request);
+      const picture = await this.readPicture(done.picture, signal);
+      this.health.markUp();
+      return {
+        kind: 'bytes',
+        bytes: new Uint8Array(picture.bytes.buffer, picture.bytes.byteOffset, picture.bytes.byteLength),
+        ...(done.seed === undefined || done.seed === request.seed ? {} : { seed: done.seed }),
+        details: {
+          job,
+          performance_selection: fields.performance_selection,
+          aspect_ratios_selection: fields.aspect_ratios_selection,
+          ...(fields.style_selections === undefined ? {} : { style_selections: fields.style_selections }),
+          ...(fields.base_model_name === undefined ? {} : { base_model_name: fields.base_model_name }),
+        },
+      };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof RemoteError && (error.failure === 'network' || error.isAuthFailure)) this.health.markDown(error.message);
+      throw error;
+    }
+  }
+
+  /** The request fields in the API's names; both APIs take them flat. */
+  protected fields(request: GenerateRequest): FooocusFields {
+    const { options } = this;
+    return {
+      prompt: request.prompt,
+      negative_prompt: request.negative ?? options.negativePrompt,
+      performance_selection: options.performance,
+      aspect_ratios_selection: options.aspectRatio ?? aspectRatioForFrame(request.width, request.height, options.aspectRatios),
+      image_number: 1,
+      image_seed: options.seedMode === 'random' ? -1 : request.seed,
+      ...(options.styles === undefined ? {} : { style_selections: options.styles }),
+      ...(options.baseModel === undefined ? {} : { base_model_name: options.baseModel }),
+      ...(options.guidanceScale === undefined ? {} : { guidance_scale: options.guidanceScale }),
+      ...(options.sharpness === undefined ? {} : { sharpness: options.sharpness }),
+    };
+  }
+
+  private async waitFor(job: string, request: GenerateRequest): Promise<Extract<JobPoll, { state: 'done' }>> {
+    const { signal } = request;
+    let lastProgress = -1;
+    for (;;) {
+      const polled = await this.retrying(signal, () => this.poll(job, signal));
+      if (polled.state === 'done') {
+        request.onProgress?.({ step: 100, total: 100 });
+        return polled;
+      }
+      const progress = Math.max(0, Math.min(100, Math.round(polled.progress ?? 0)));
+      if (progress !== lastProgress || polled.preview !== undefined) {
+        lastProgress = progress;
+        const preview = this.previewBytes(polled.preview);
+        request.onProgress?.({ step: progress, total: 100, ...(preview === undefined ? {} : { preview }) });
+      }
+      await sleep(this.options.pollIntervalMs, signal);
+    }
+  }
+
+  /** A step preview is a nicety: one that does not decode is dropped, never an error. */
+  private previewBytes(text: string | undefined): Uint8Array | undefined {
+    if (text === undefined || text === '') return undefined;
+    try {
+      const { bytes } = decodeBase64Image(text, 'preview');
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async readPicture(picture: ResultPicture, signal: AbortSignal): Promise<{ bytes: Buffer; format: PictureFormat }> {
+    if (picture.base64 !== undefined && picture.base64 !== '') return decodeBase64Image(picture.base64, 'result picture');
+    if (picture.url === undefined || picture.url === '') throw new RemoteError(`${this.http.baseUrl} finished the job without a picture or a URL`, { failure: 'invalid-response', url: this.http.baseUrl });
+    const location = resultLocation(picture.url, this.resultMarker);
+    const client = isOtherOrigin(location, this.options.baseUrl) ? this.download : this.http;
+    return fetchResultPicture(client, location, signal, this.retry);
+  }
+
+  protected retrying<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(attempt, {
+      ...this.retry,
+      signal,
+      onRetry: (error, attemptNumber, delayMs) =>
+        this.options.logger.warn(`provider ${this.id}: attempt ${attemptNumber} failed; trying again`, { reason: error.message, delayMs }),
+    });
+  }
+}
+
+/**
+ * A submit that timed out may still have been queued: sending it again could run the job
+ * twice on the GPU. Refused connections and error answers are safe to retry; a timeout is not.
+ */
+async function submitOnce<T>(submit: () => Promise<T>): Promise<T> {
+  try {
+    return await submit();
+  } catch (error) {
+    if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * FooocusAPI (mrhan1993/FooocusAPI, the newer all-in-one API) as a provider: POST
+ * /v1/engine/generate/ with `async_process`, then GET /tasks/{task_id} until the task ends;
+ * pictures come back only as URLs under /outputs/. Facts: ../shared/provider-apis.md §3.2.
+ */
+import { z } from 'zod';
+import { checkAnswer, parseAnswer } from '../http/parse-answer.js';
+import { RemoteError } from '../http/remote-error.js';
+import { parseJsonBody } from '../http/remote-http.js';
+import { ProviderError } from '../types.js';
+import { fooocusHttpError } from './fooocus-common.js';
+import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll } from './fooocus-job-provider.js';
+
+export const ENGINE_GENERATE_PATH = '/v1/engine/generate/';
+export const TASKS_PATH = '/tasks/';
+export const ALL_MODELS_PATH = '/v1/engines/all-models';
+
+/** `RecordResponse` (apis/models/response.py) and the DB record: only the fields read here. */
+const recordSchema = z.object({
+  task_id: z.string().nullish(),
+  task_status: z.string().nullish(),
+  progress: z.number().nullish(),
+  preview: z.string().nullish(),
+  // A list of URLs; accepted as a string too (JSON text or comma-separated), as older DB rows hold it.
+  result: z.union([z.array(z.string()), z.string()]).nullish(),
+});
+
+type TaskRecord = z.output<typeof recordSchema>;
+
+export class FooocusApiProvider extends FooocusJobProvider {
+  readonly displayName = 'FooocusAPI';
+  protected readonly jobKind = 'fooocusapi';
+
+  constructor(options: FooocusProviderOptions) {
+    super(options, 'fooocusapi', '/outputs/');
+  }
+
+  protected async probe(signal: AbortSignal): Promise<void> {
+    const response = await this.http.send({ path: ALL_MODELS_PATH, signal });
+    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+  }
+
+  protected async submit(fields: FooocusFields, signal: AbortSignal): Promise<string> {
+    const response = await this.http.send({ method: 'POST', path: ENGINE_GENERATE_PATH, json: { ...fields, async_process: true }, signal });
+    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    const record = parseAnswer(recordSchema, response, 'the new task');
+    if (!record.task_id) throw new RemoteError(`${response.url} queued no task`, { failure: 'invalid-response', status: response.status, url: response.url });
+    return record.task_id;
+  }
+
+  protected async poll(task: string, signal: AbortSignal): Promise<JobPoll> {
+    const response = await this.http.send({ path: `${TASKS_PATH}${encodeURIComponent(task)}`, signal });
+    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    const body = parseJsonBody(response);
+    // An unknown id is not a 404 here but 200 with `[]` (apis/routes/query.py tasks_info).
+    if (Array.isArray(body) && body.length === 0) {
+      throw new ProviderError(`${response.url}: FooocusAPI does not know task ${task} (was its history deleted?)`);
+    }
+    const record = checkAnswer(recordSchema, Array.isArray(body) ? body[0] : body, response, 'the task');
+    return outcome(task, record, response.url);
+  }
+}
+
+function outcome(task: string, record: TaskRecord, url: string): JobPoll {
+  switch (record.task_status) {
+    case 'finished': {
+      const first = resultUrls(record.result)[0];
+      if (first === undefined) throw new ProviderError(`FooocusAPI finished task ${task} without a picture`);
+      return { state: 'done', picture: { url: first } };
+    }
+    case 'stop':
+    case 'skip':
+      throw new ProviderError(`FooocusAPI task ${task} was stopped on the server (${record.task_status})`);
+    case 'pending':
+    case 'running':
+    case null:
+    case undefined:
+      // Rows still waiting have no status or progress yet; a pending acknowledgement says -1.
+      return {
+        state: 'waiting',
+        ...(typeof record.progress === 'number' && record.progress >= 0 ? { progress: record.progress } : {}),
+        ...(record.preview ? { preview: record.preview } : {}),
+      };
+    default:
+      throw new RemoteError(`${url} reported task ${task} as "${record.task_status}"`, { failure: 'invalid-response', url });
+  }
+}
+
+function resultUrls(result: TaskRecord['result']): string[] {
+  if (result === undefined || result === null) return [];
+  if (Array.isArray(result)) return result.filter((item) => item !== '');
+  const text = result.trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) return parsed.filter((item): item is string => typeof item === 'string' && item !== '');
+    } catch {
+      // Not JSON after all: read as a list below.
+    }
+  }
+  return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}

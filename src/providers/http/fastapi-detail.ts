@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { bodyExcerpt } from './remote-error.js';
+import type { RemoteResponse } from './remote-http.js';
+
+const fastApiDetail = z.object({
+  detail: z.union([
+    z.string(),
+    z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])).optional(), msg: z.string().optional() })),
+  ]),
+});
+
+/**
+ * The reason in a FastAPI error body (`{"detail": "..."}`, or a 422's `{"detail": [{loc,
+ * msg}]}`) as `: field: message`, for {@link httpStatusError}; undefined for other bodies.
+ * Several generators are FastAPI apps (Fooocus-API, FooocusAPI, the Qwen-Image service).
+ */
+export function fastApiDetailReason(response: Pick<RemoteResponse, 'body'>): string | undefined {
+  let parsed;
+  try {
+    parsed = fastApiDetail.safeParse(JSON.parse(response.body.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+  if (!parsed.success) return undefined;
+  const { detail } = parsed.data;
+  if (typeof detail === 'string') return `: ${bodyExcerpt(detail)}`;
+  const first = detail[0];
+  if (!first) return undefined;
+  // loc starts with where the value was ("body", "query"): the rest names the field.
+  const field = (first.loc ?? []).filter((part) => part !== 'body' && part !== 'query').join('.');
+  return `: ${field === '' ? '' : `${field}: `}${bodyExcerpt(first.msg ?? 'invalid')}`;
+}

@@ -1,0 +1,163 @@
+/**
+ * The Imagine server (architector1324/imagine, `imagine serve`) as a provider: one POST
+ * /generate per picture, non-stream. The server loads the model on every request and has no
+ * queue (two requests load two pipelines), so calls go one at a time from here.
+ * Facts behind the choices: ../shared/provider-apis.md §4.
+ */
+import type { Logger } from '../../util/logger.js';
+import { decodeBase64Image } from '../http/image-payload.js';
+import { OneAtATime } from '../http/one-at-a-time.js';
+import { RemoteError } from '../http/remote-error.js';
+import { RemoteHealth } from '../http/remote-health.js';
+import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { sizeForFrame } from '../remote-size.js';
+import {
+  ProviderError,
+  type GenerateRequest,
+  type ImageProvider,
+  type ProviderCapabilities,
+  type ProviderResult,
+  type Readiness,
+} from '../types.js';
+import { exactSeed, GENERATE_PATH, generateAnswerSchema, imagineError, MODELS_PATH, modelsAnswerSchema } from './imagine-api.js';
+
+export interface ImagineProviderOptions {
+  readonly id?: string;
+  readonly baseUrl: string;
+  /** File stem of `<models>/<model>.safetensors` on the server. */
+  readonly model: string;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly sampler: string;
+  /** `request`: the frame server's seed; `random`: none sent, the server picks (and reports it). */
+  readonly seedMode: 'request' | 'random';
+  readonly negativePrompt: string;
+  /** Also send `num_steps`, the name servers before 2025-06-29 read. */
+  readonly legacyFieldNames: boolean;
+  readonly targetPixels: number;
+  readonly timeoutMs: number;
+  readonly healthIntervalMs: number;
+  readonly logger: Logger;
+  readonly retry?: Omit<RetryPolicy, 'signal' | 'onRetry'>;
+}
+
+export class ImagineProvider implements ImageProvider {
+  readonly id: string;
+  readonly displayName = 'Imagine';
+  readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
+  private readonly http: RemoteHttp;
+  private readonly health: RemoteHealth;
+  private readonly turns = new OneAtATime();
+
+  constructor(private readonly options: ImagineProviderOptions) {
+    this.id = options.id ?? 'imagine';
+    this.http = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
+    this.health = new RemoteHealth({ name: this.id, logger: options.logger, intervalMs: options.healthIntervalMs, probe: (signal) => this.probe(signal) });
+  }
+
+  readiness(): Readiness {
+    return this.health.readiness();
+  }
+
+  start(): Promise<void> {
+    return this.health.start();
+  }
+
+  refresh(): Promise<void> {
+    return this.health.refresh();
+  }
+
+  async close(): Promise<void> {
+    this.health.close();
+  }
+
+  generate(request: GenerateRequest): Promise<ProviderResult> {
+    // The server cannot stop a non-stream job: an abort only stops our waiting.
+    return this.turns.run(request.signal, () => this.generateNow(request));
+  }
+
+  private async generateNow(request: GenerateRequest): Promise<ProviderResult> {
+    const { signal } = request;
+    const { width, height } = sizeForFrame(request.width, request.height, this.options.targetPixels, 64);
+    const body = {
+      model: this.options.model,
+      prompt: request.prompt,
+      neg: request.negative ?? this.options.negativePrompt,
+      width,
+      height,
+      steps: this.options.steps,
+      ...(this.options.legacyFieldNames ? { num_steps: this.options.steps } : {}),
+      guidance: this.options.guidance,
+      sampler: this.options.sampler,
+      // A string, as the project's own client sends it (the server reads it with int()).
+      ...(this.options.seedMode === 'random' ? {} : { seed: String(request.seed) }),
+    };
+    request.onProgress?.({ step: 0, total: this.options.steps });
+    let answer;
+    try {
+      answer = await withRetries(() => this.post(body, signal), {
+        ...(this.options.retry ?? DEFAULT_RETRY),
+        signal,
+        onRetry: (error, attempt, delayMs) =>
+          this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      // The server may be gone: check now, not at the next interval.
+      if (error instanceof RemoteError && error.failure === 'network') void this.health.refresh();
+      throw error;
+    }
+    this.health.markUp();
+    const image = decodeBase64Image(answer.img, 'picture');
+    request.onProgress?.({ step: this.options.steps, total: this.options.steps });
+    const seed = exactSeed(answer.seed);
+    return {
+      kind: 'bytes',
+      bytes: new Uint8Array(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength),
+      ...(seed === undefined ? {} : { seed }),
+      details: {
+        model: this.options.model,
+        sampler: this.options.sampler,
+        steps: this.options.steps,
+        guidance: this.options.guidance,
+        width,
+        height,
+        ...(seed === undefined && answer.seed !== undefined ? { seed: String(answer.seed) } : {}),
+      },
+    };
+  }
+
+  private async post(body: Record<string, unknown>, signal: AbortSignal) {
+    let response;
+    try {
+      response = await this.http.send({ path: GENERATE_PATH, json: body, signal });
+    } catch (error) {
+      // The server keeps generating for a caller that left: a second copy would load a
+      // second pipeline beside the first.
+      if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
+      throw error;
+    }
+    if (response.status < 200 || response.status >= 300) throw imagineError(response);
+    const parsed = generateAnswerSchema.safeParse(parseJsonBody(response));
+    if (!parsed.success) {
+      throw new RemoteError(`${response.url} answered without a picture: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`, {
+        failure: 'invalid-response',
+        status: response.status,
+        url: response.url,
+      });
+    }
+    return parsed.data;
+  }
+
+  /** Readiness: the model list answers and holds the configured model. */
+  private async probe(signal: AbortSignal): Promise<void> {
+    const response = await this.http.send({ path: MODELS_PATH, signal });
+    if (response.status < 200 || response.status >= 300) throw imagineError(response);
+    const parsed = modelsAnswerSchema.safeParse(parseJsonBody(response));
+    if (!parsed.success) throw new Error(`${response.url} answered an unexpected model list`);
+    if (!parsed.data.models.includes(this.options.model)) {
+      throw new Error(`model "${this.options.model}" is not in the server's models folder (it has: ${parsed.data.models.join(', ') || 'none'})`);
+    }
+  }
+}
