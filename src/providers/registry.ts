@@ -9,6 +9,7 @@ import { FolderProvider } from './folder/folder-provider.js';
 import { createFooocusApiProvider, createFooocusProvider } from './fooocus/fooocus-options.js';
 import { createImagineProvider } from './imagine/imagine-options.js';
 import { OfflineProvider } from './offline/offline-provider.js';
+import { createOnnxProvider } from './onnx-sd/onnx-options.js';
 import { createOpenAiProvider } from './openai/openai-options.js';
 import type { ImageProvider } from './types.js';
 import { createYandexArtProvider } from './yandex-art/yandex-art-options.js';
@@ -56,6 +57,7 @@ export const PROVIDER_FACTORIES: Readonly<Record<string, ProviderFactory>> = {
   openai: (section, context) => createOpenAiProvider(section, context, 'openai', 'openai'),
   localai: (section, context) => createOpenAiProvider(section, context, 'localai', 'localai'),
   qwen: (section, context) => createOpenAiProvider(section, context, 'qwen', 'qwen'),
+  onnx: (section, context) => createOnnxProvider(section, context),
 };
 
 /**

@@ -1,0 +1,63 @@
+/**
+ * The messages between the provider (main thread) and the inference worker, in one file so
+ * both sides agree. One job at a time: the main thread queues, the worker never sees two.
+ *
+ * Cancellation travels two ways: a `cancel` message, and a flag in shared memory the
+ * worker reads between steps, so it is seen even while the worker's event loop is busy.
+ */
+import type { GenerateParams } from './sd-pipeline.js';
+import type { ExecutionProviderName, SessionSettings } from './session-factory.js';
+import type { SchedulerName } from './scheduler/scheduler.js';
+
+/** Which model to have loaded, and how. A different spec reloads the sessions. */
+export interface LoadSpec extends SessionSettings {
+  readonly modelDir: string;
+  /** Changes when the model's files change (a pull over it), so the worker reloads them. */
+  readonly revision?: string;
+}
+
+export interface WorkerStart {
+  /** Int32Array over it: slot 0 holds the id of the job to cancel. */
+  readonly cancelFlag: SharedArrayBuffer;
+}
+
+/**
+ * Test hooks, so tests can make the real worker misbehave the way a broken native library
+ * would: `exit` ends the thread at once, `hang` blocks it for `ms` without reading messages,
+ * `exhaust-memory` fills the JS heap until the worker's resource limit kills it.
+ */
+export type DebugAction = { readonly action: 'exit' } | { readonly action: 'hang'; readonly ms: number } | { readonly action: 'exhaust-memory' };
+
+export type ToWorker =
+  | { readonly kind: 'load'; readonly job: number; readonly spec: LoadSpec }
+  | { readonly kind: 'generate'; readonly job: number; readonly spec: LoadSpec; readonly params: GenerateParams }
+  | { readonly kind: 'cancel'; readonly job: number }
+  | ({ readonly kind: 'debug' } & DebugAction);
+
+export interface LoadedModel {
+  readonly executionProvider: ExecutionProviderName;
+  readonly defaultScheduler: SchedulerName;
+  readonly lcm: boolean;
+  readonly fixedSize?: { readonly width: number; readonly height: number };
+}
+
+export interface WorkerImage {
+  /** Interleaved RGB, transferred (not copied) from the worker. */
+  readonly rgb: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly scheduler: SchedulerName;
+  readonly steps: number;
+  readonly guidance: number;
+  readonly seed: number;
+  readonly seconds: number;
+  readonly executionProvider: ExecutionProviderName;
+}
+
+export type FromWorker =
+  | { readonly kind: 'loaded'; readonly job: number; readonly model: LoadedModel }
+  | { readonly kind: 'progress'; readonly job: number; readonly step: number; readonly total: number }
+  | { readonly kind: 'warning'; readonly message: string }
+  | { readonly kind: 'done'; readonly job: number; readonly image: WorkerImage }
+  | { readonly kind: 'cancelled'; readonly job: number }
+  | { readonly kind: 'failed'; readonly job: number; readonly message: string };
