@@ -25,6 +25,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+# The phone page: plain files, served as they are.
+COPY web ./web
 RUN npm run build
 RUN npm prune --omit=dev --no-audit --no-fund
 
@@ -47,6 +49,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+COPY --from=build /app/web ./web
 # The user "node" (uid 1000) comes with the base image; it owns only the state folders.
 RUN mkdir -p /data /images /log \
     && chown node:node /data /images /log

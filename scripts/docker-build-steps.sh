@@ -43,6 +43,7 @@ EXPECTED=(
   'COPY tsconfig.json tsconfig.build.json ./'
   'COPY bin ./bin'
   'COPY src ./src'
+  'COPY web ./web'
   'RUN npm run build'
   'RUN npm prune --omit=dev --no-audit --no-fund'
   'FROM node:20-bookworm-slim AS runtime'
@@ -53,6 +54,7 @@ EXPECTED=(
   'COPY --from=build /app/node_modules ./node_modules'
   'COPY --from=build /app/dist ./dist'
   'COPY --from=build /app/bin ./bin'
+  'COPY --from=build /app/web ./web'
   'RUN mkdir -p /data /images /log && chown node:node /data /images /log'
   'USER node'
   'VOLUME ["/data", "/images", "/log"]'
@@ -335,6 +337,15 @@ node -e '
 say "picture served after $(secs_since "$picture_ms")"
 ls "$STATE/log"/* >/dev/null 2>&1 || fail "nothing was written to LOG_DIR"
 [[ -f "$STATE/data/options.yml" ]] || fail "DATA_DIR/options.yml was not written"
+node -e '
+  fetch(process.argv[1]).then(async (page) => {
+    const html = await page.text();
+    if (page.status !== 200 || !html.includes("app.js")) { console.error("FAIL: / is not the web page (" + page.status + ")"); process.exit(1); }
+    const script = await fetch(new URL("/ui/app.js", process.argv[1]));
+    if (script.status !== 200) { console.error("FAIL: /ui/app.js answered " + script.status); process.exit(1); }
+  }).catch((error) => { console.error("FAIL: " + error.message); process.exit(1); });
+' "http://127.0.0.1:$PORT/" || fail "the web page is not served from the image"
+say "web page served"
 
 # ---- 4c. graceful stop ------------------------------------------------------------------------
 stop_ms=$(now_ms)

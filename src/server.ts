@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { AppConfig } from './config/app-config.js';
 import { createApp } from './http/create-app.js';
+import { resolveAdminToken } from './http/access/admin-token.js';
+import { allowedNetworks } from './http/access/allowed-networks.js';
+import { createTokenCheck } from './http/access/token-check.js';
+import { apiRoutes } from './http/api/api-routes.js';
+import { EventStreams } from './http/api/event-stream.js';
+import { buildStatusReport } from './metrics/status-report.js';
 import { statusRoutes } from './http/status-routes.js';
+import { DEFAULT_WEB_ROOT, webRoutes } from './http/web-routes.js';
 import { AppMetrics } from './metrics/metrics.js';
 import { frameRoutes } from './http/frame-routes.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -22,6 +29,7 @@ import { PromptStore } from './prompts/prompt-store.js';
 import { buildRegistry } from './providers/registry.js';
 import type { ImageProvider } from './providers/types.js';
 import { RenderCache } from './render/render-cache.js';
+import { ThumbnailCache } from './render/thumbnail-cache.js';
 import { configureSharpForServer } from './render/render-for-frame.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
@@ -48,6 +56,10 @@ export interface RunningServer {
   readonly library: ImageLibrary;
   readonly prompts: PromptStore;
   readonly metrics: AppMetrics;
+  /** Operations by id, and their listeners (the API's live progress). */
+  readonly operations: OperationStore;
+  /** The open Server-Sent Events streams. */
+  readonly eventStreams: EventStreams;
   /** The work the crons do, callable directly. */
   readonly jobs: { checkPending(): Promise<void>; scanImages(): Promise<void> };
   close(): Promise<void>;
@@ -61,6 +73,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { dataDir, imagesDir, logDir } = config.paths;
   configureSharpForServer();
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(imagesDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
+  // First, so the token is in the secret registry before anything else can log it.
+  const adminToken = await resolveAdminToken({
+    ...(config.access.adminToken === undefined ? {} : { configured: config.access.adminToken }),
+    environment: options.environment ?? {},
+    dataDir,
+    logger,
+    secrets,
+  });
 
   const library = new ImageLibrary({
     root: imagesDir,
@@ -70,6 +90,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     clock,
   });
   const renders = new RenderCache({ root: join(imagesDir, 'frame'), profile: config.frame, logger });
+  const thumbnails = new ThumbnailCache({ root: join(imagesDir, 'thumbnail'), logger });
   const prompts = new PromptStore({
     file: join(dataDir, 'prompts.json'),
     // An upstream ImageServer prompts.yaml found here is imported once and kept as a backup.
@@ -81,10 +102,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const ledger = new GenerationLedger({ file: join(dataDir, 'stats.json'), clock, logger });
   // Read the certificate first: a missing file must stop start-up before anything else runs.
   const tls = config.tls === undefined ? undefined : await readTlsFiles(config.tls.certFile, config.tls.keyFile, config.optionsFile);
-  await Promise.all([library.open(), renders.open(), prompts.open(), ledger.open()]);
+  await Promise.all([library.open(), renders.open(), thumbnails.open(), prompts.open(), ledger.open()]);
   library.onRemoved((name) => {
     renders.remove(name).catch((error: unknown) => logger.warn('could not delete a render', { picture: name, error: (error as Error).message }));
+    thumbnails.remove(name).catch((error: unknown) => logger.warn('could not delete a thumbnail', { picture: name, error: (error as Error).message }));
   });
+  await thumbnails.removeOrphans((name) => library.get(name) !== undefined);
 
   const providers = buildRegistry({ context: { config, logger, secrets, environment: options.environment ?? {} }, extraProviders: options.extraProviders ?? [] });
   await Promise.all(providers.all().map((provider) => provider.start?.()));
@@ -100,7 +123,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     providerStatuses: () => providers.pool.map((provider) => gate.status(provider)),
     ledger,
   });
-  const operations = new OperationStore({ clock });
+  const operations = new OperationStore({ clock, logger });
   const frames = new FrameService({
     clock,
     logger,
@@ -141,12 +164,32 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ]);
   }
 
+  const version = options.version ?? 'dev';
+  const startedAt = clock.now();
+  const eventStreams = new EventStreams();
   const app = createApp({
     logger,
+    guards: [allowedNetworks(config.access.allowedNetworks, logger)],
     before: [metrics.httpMiddleware()],
     routers: [
       frameRoutes({ frames, prompts }),
-      statusRoutes({ metrics, version: options.version ?? 'dev', startedAt: clock.now(), clock }),
+      statusRoutes({ metrics, version, startedAt, clock }),
+      webRoutes({ webRoot: DEFAULT_WEB_ROOT }),
+      apiRoutes({
+        frames,
+        operations,
+        prompts,
+        maxPrompts: config.promptsAmount,
+        library,
+        renders,
+        thumbnails,
+        providers,
+        gate,
+        ledger,
+        summary: () => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now() }),
+        tokenCheck: createTokenCheck(adminToken.token),
+        streams: eventStreams,
+      }),
     ],
   });
   const server = createServer(app.callback());
@@ -178,6 +221,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     library,
     prompts,
     metrics,
+    operations,
+    eventStreams,
     jobs,
     async close() {
       if (closed) return;
@@ -185,6 +230,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       warming.abort();
       metrics.stopHourlySummary();
       await scheduler.stop();
+      // Open event streams would keep server.close() waiting: end them first.
+      await eventStreams.closeAll();
       await Promise.all([server, tlsServer].map((listening) => (listening ? closeServer(listening) : undefined)));
       await frames.shutdown();
       await Promise.all(providers.all().map((provider) => provider.close?.()));
@@ -207,9 +254,19 @@ async function warmRenders(library: ImageLibrary, renders: RenderCache, logger: 
   if (made > 0) logger.info('frame renders made for stored pictures', { count: made });
 }
 
-function closeServer(server: Server): Promise<void> {
+/**
+ * Stops listening and lets requests in progress finish (a frame reading its picture). After
+ * `graceMs`, connections still open are cut: a browser's or fetch's spare connection that
+ * never sent a request is not "idle" to Node and would otherwise hold shutdown open.
+ */
+function closeServer(server: Server, graceMs = 2000): Promise<void> {
   return new Promise<void>((resolveClose) => {
-    server.close(() => resolveClose());
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolveClose();
+    });
     server.closeIdleConnections();
   });
 }

@@ -14,6 +14,14 @@ export interface TlsOptions {
   readonly port: number;
 }
 
+/** Who may reach the server, and the token that guards changes (see src/http/access). */
+export interface AccessOptions {
+  /** `admin_token` from options.yml, when set there. */
+  readonly adminToken?: string;
+  /** CIDR networks (or single addresses) whose clients may reach any route. */
+  readonly allowedNetworks: readonly string[];
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Where the server keeps its files and where it listens. From flags, the environment, or defaults. */
@@ -45,4 +53,5 @@ export interface AppConfig {
   readonly providerRules: ReadonlyMap<string, ProviderRules>;
   readonly quietHours: readonly QuietHours[];
   readonly tls?: TlsOptions;
+  readonly access: AccessOptions;
 }

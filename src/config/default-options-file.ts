@@ -61,4 +61,24 @@ providers:
 
 # Providers to leave out, by id.
 disabled_providers: []
+
+# The token the web page (/ui/) and the JSON API (/api/) ask for before anything that
+# spends money, deletes or changes settings. At least 16 characters, no spaces. Left unset,
+# the environment variable AIFRAME_ADMIN_TOKEN is used; without that, a token is generated
+# at first start, kept in data/admin-token and shown once in the log. The frame's own
+# routes never need it (the firmware cannot send one).
+# admin_token: a-long-random-string-of-your-own
+
+# Who may talk to the server at all, frames included: networks in CIDR notation (or single
+# addresses). Anyone else gets 403. Left unset: the private ranges, loopback and link-local
+# addresses below. Behind a reverse proxy, the proxy's address is the one checked.
+# allowed_networks:
+#   - 127.0.0.0/8
+#   - 10.0.0.0/8
+#   - 172.16.0.0/12
+#   - 192.168.0.0/16
+#   - 169.254.0.0/16
+#   - ::1/128
+#   - fc00::/7
+#   - fe80::/10
 `;

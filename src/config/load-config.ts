@@ -80,7 +80,9 @@ export function validateOptions(raw: Record<string, unknown>, file: string): Raw
 function describeIssue(issue: z.core.$ZodIssue | undefined, raw: Record<string, unknown>, file: string): string {
   if (!issue) return `${file}: invalid options`;
   const key = issue.path.map(String).join('.') || '(top level)';
-  return `${file}: ${key}: ${issue.message}${describeGot(valueAt(raw, issue.path))}`;
+  // A token, even a refused one, is a secret: the message names the key, never the value.
+  const got = issue.path[0] === 'admin_token' ? '' : describeGot(valueAt(raw, issue.path));
+  return `${file}: ${key}: ${issue.message}${got}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -162,6 +164,10 @@ function toAppConfig(options: RawOptions, startup: StartupOptions, file: string,
     disabledProviders: options.disabled_providers,
     providerRules,
     quietHours: options.sleep_time.map((entry) => ({ range: entry.time_range, blackImage: entry.black_image_mode })),
+    access: {
+      allowedNetworks: options.allowed_networks,
+      ...(options.admin_token === undefined ? {} : { adminToken: options.admin_token }),
+    },
     ...(options.tls === undefined
       ? {}
       : { tls: { certFile: resolve(startup.dataDir, options.tls.cert), keyFile: resolve(startup.dataDir, options.tls.key), port: options.tls.port } }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import ipaddr from 'ipaddr.js';
 import { validate as isValidCron } from 'node-cron';
 import { quietHoursSchema } from './rules-schema.js';
 
@@ -37,6 +38,52 @@ const frameParameters = z.object({
   fit_mode: z.enum(FIT_MODES, { error: `expected one of ${FIT_MODES.join(', ')}` }).optional(),
   jpeg_quality: wholeNumber(30, 100).optional(),
 });
+
+/**
+ * Who may talk to the server at all when `allowed_networks` is not set: the home network's
+ * private ranges, loopback and link-local, IPv4 and IPv6 (RFC 1918, RFC 3927, RFC 4193,
+ * RFC 4291). A server reachable from the internet by port forwarding still refuses strangers.
+ */
+export const DEFAULT_ALLOWED_NETWORKS: readonly string[] = [
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+];
+
+/** Shortest `admin_token` accepted: a guessable token would guard spending and deleting. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** Printable ASCII without spaces: what travels unchanged in an `Authorization` header. */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/;
+
+export const ADMIN_TOKEN_RULE = `expected at least ${MIN_ADMIN_TOKEN_LENGTH} characters: letters, digits and punctuation, no spaces`;
+
+/** Whether `text` is a token the server accepts as `admin_token` (or in AIFRAME_ADMIN_TOKEN). */
+export function isAcceptableAdminToken(text: string): boolean {
+  return text.length >= MIN_ADMIN_TOKEN_LENGTH && TOKEN_CHARACTERS.test(text);
+}
+
+/**
+ * A network as `address/prefix` (`192.168.1.0/24`, `fd00::/8`) or one address. IPv4 must be
+ * four decimal parts: ipaddr.js would also read `10.1` as 10.0.0.1, which nobody means.
+ */
+export function isNetworkText(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/');
+  if (rest.length > 0) return false;
+  if (ipaddr.IPv4.isValidFourPartDecimal(address)) return prefix === undefined || ipaddr.IPv4.isValidCIDRFourPartDecimal(text);
+  if (address.includes('%') || !ipaddr.IPv6.isValid(address)) return false;
+  return prefix === undefined || ipaddr.IPv6.isValidCIDR(text);
+}
+
+const networkText = z
+  .string({ error: 'expected a network like 192.168.1.0/24 or fd00::/8' })
+  .trim()
+  .refine(isNetworkText, { error: 'expected a network like 192.168.1.0/24 or fd00::/8, or one address' });
 
 /** A provider's section is validated by that provider's own factory; here it only has to be a mapping. */
 const providerSection = z.record(z.string(), z.unknown(), {
@@ -82,6 +129,20 @@ export const optionsSchema = z.object({
     .optional(),
   /** How long a generation may run before it is abandoned and the frame gets a stored picture. */
   generation_timeout_minutes: wholeNumber(1, 24 * 60).default(15),
+  /**
+   * The token the web page and the API ask for before spending, deleting or changing
+   * anything. Unset: AIFRAME_ADMIN_TOKEN, else one generated into data/admin-token.
+   */
+  admin_token: z
+    .string({ error: ADMIN_TOKEN_RULE })
+    .trim()
+    .refine(isAcceptableAdminToken, { error: ADMIN_TOKEN_RULE })
+    .optional(),
+  /** Client addresses that may reach any route; everyone else gets 403. */
+  allowed_networks: z
+    .array(networkText, { error: 'expected a list of networks like 192.168.1.0/24' })
+    .min(1, { error: 'expected at least one network; to allow every address list 0.0.0.0/0 and ::/0' })
+    .default([...DEFAULT_ALLOWED_NETWORKS]),
 });
 
 export type RawOptions = z.infer<typeof optionsSchema>;

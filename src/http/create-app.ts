@@ -7,14 +7,20 @@ import { HttpError } from './http-error.js';
 export interface AppOptions {
   readonly logger: Logger;
   readonly routers: readonly Router[];
+  /**
+   * Middleware that may refuse a request before any other code sees it (allowed_networks).
+   * They answer on their own: the error middleware comes after them.
+   */
+  readonly guards?: readonly Middleware[];
   /** Middleware that must see every request first, whatever its outcome (request metrics). */
   readonly before?: readonly Middleware[];
 }
 
 /** The Koa app: one error middleware first, then the routers. No global app object. */
-export function createApp({ logger, routers, before = [] }: AppOptions): Koa {
+export function createApp({ logger, routers, guards = [], before = [] }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, by errorMiddleware
+  for (const middleware of guards) app.use(middleware);
   for (const middleware of before) app.use(middleware);
   app.use(errorMiddleware(logger));
   app.use(emptyAnswersInUpstreamShape);

@@ -39,7 +39,7 @@ export function statusRoutes({ metrics, version, startedAt, clock = systemClock 
     ctx.set('Content-Type', 'text/html; charset=utf-8');
     ctx.body = renderStatusPage(report(), clock.now());
   };
-  router.get('/', page);
+  // `/` is the phone page (web-routes.ts); this page stays at `/status`.
   router.get('/status', page);
 
   router.get('/status.json', (ctx) => {

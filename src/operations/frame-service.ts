@@ -17,7 +17,7 @@ import type { JobStore, PersistedJob } from './job-store.js';
 import type { ProviderGate } from './provider-gate.js';
 import { inRange } from './time-range.js';
 import type { Operation, PictureSource } from './operation.js';
-import type { OperationStore } from './operation-store.js';
+import type { OperationChange, OperationStore } from './operation-store.js';
 import { RecentPictures } from './recent-pictures.js';
 
 export interface StartRequest {
@@ -72,6 +72,8 @@ export interface FrameServiceOptions {
  */
 export class FrameService {
   private readonly recent = new RecentPictures();
+  /** The library picture of the last result sent to a frame (kept in memory only). */
+  private lastSentName: string | undefined;
   private readonly running = new Map<string, AbortController>();
   /** Pictures whose original cannot be rendered: left alone on disk, kept out of rotation. */
   private readonly broken = new Set<string>();
@@ -168,7 +170,17 @@ export class FrameService {
 
   /** Tells the observer a picture went out (the HTTP layer calls this after sending a result). */
   pictureSent(operation: Operation): void {
+    // Undefined for a picture from outside the library (a photo folder): the frame shows none of ours.
+    this.lastSentName = operation.pictureName;
     this.options.observer?.pictureSent?.({ source: operation.source ?? 'library' });
+  }
+
+  /**
+   * The library picture most recently sent to a frame (what it shows now, for the web page);
+   * undefined before the first one, or when the last one came from outside the library.
+   */
+  lastSentPictureName(): string | undefined {
+    return this.lastSentName;
   }
 
   /** Restarts generations saved in the job store by an earlier run (a paid remote job). */
@@ -302,10 +314,14 @@ export class FrameService {
         onProgress: (progress) => operations.update(operation, { progress }),
         resume,
       });
-      await this.accept(operation, provider, chosen, seed, result);
-      await finished('success');
-      logger.info('new picture', { id: operation.id, provider: provider.id, seconds: (Date.now() - startedAt) / 1000 });
+      const done = await this.accept(provider, chosen, seed, result);
+      // The saved job goes before the operation is done: whoever sees "done" (a frame, a
+      // test, the web page) finds the books closed, and a restart cannot resume it twice.
       if (persisted) await jobs.remove(operation.id);
+      persisted = false;
+      await finished('success');
+      operations.update(operation, done);
+      logger.info('new picture', { id: operation.id, provider: provider.id, seconds: (Date.now() - startedAt) / 1000 });
     } catch (error) {
       const shuttingDown = this.shutdownController.signal.aborted;
       if (shuttingDown && persisted) {
@@ -336,13 +352,12 @@ export class FrameService {
     this.options.logger.info(`provider ${provider.id} reached its daily limit of ${status.dailyLimit} generations; until midnight it is not called`);
   }
 
-  /** Stores what a provider made and points the operation at its frame render. */
-  private async accept(operation: Operation, provider: ImageProvider, chosen: ChosenPrompt, seed: number, result: ProviderResult): Promise<void> {
-    const { library, renders, operations } = this.options;
+  /** Stores what a provider made and renders it; returns the operation's finished state. */
+  private async accept(provider: ImageProvider, chosen: ChosenPrompt, seed: number, result: ProviderResult): Promise<OperationChange> {
+    const { library, renders } = this.options;
     if (result.kind === 'file') {
       const renderPath = await renders.ensureExternal(result.path);
-      operations.update(operation, { status: 'done', renderPath, source: 'provider' });
-      return;
+      return { status: 'done', renderPath, source: 'provider' };
     }
     const picture = await library.add(result.bytes, {
       provider: provider.id,
@@ -354,7 +369,7 @@ export class FrameService {
     });
     const renderPath = await renders.ensure(picture.name, library.originalPath(picture.name));
     this.recent.remember(picture.name);
-    operations.update(operation, { status: 'done', renderPath, pictureName: picture.name, source: 'provider' });
+    return { status: 'done', renderPath, pictureName: picture.name, source: 'provider' };
   }
 
   /** After a failed generation: a stored picture, else the offline generator, else an error. */

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { Operation } from './operation.js';
 
 /** Ids the frame pastes into a URL: short, URL-safe ASCII (firmware contract). */
@@ -11,7 +12,15 @@ export interface OperationStoreOptions {
   readonly ttlMs?: number;
   /** Upper bound on remembered operations, so memory stays bounded under any load. */
   readonly maxEntries?: number;
+  /** Where a failing listener is reported; such a failure never reaches the generation. */
+  readonly logger?: Logger;
 }
+
+/** What one {@link OperationStore.update} changed. */
+export type OperationChange = Partial<Omit<Operation, 'id' | 'type' | 'createdAt'>>;
+
+/** Hears every change of one operation (progress, the end), for live views like the web page's. */
+export type OperationListener = (operation: Operation, change: OperationChange) => void;
 
 /**
  * Operations by id, in creation order. Ids are random (72 bits), not time-based, so many
@@ -21,6 +30,7 @@ export class OperationStore {
   private readonly operations = new Map<string, Operation>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  private readonly listeners = new Map<string, Set<OperationListener>>();
 
   constructor(private readonly options: OperationStoreOptions) {
     this.ttlMs = options.ttlMs ?? 2 * 60 * 60 * 1000;
@@ -41,8 +51,51 @@ export class OperationStore {
     return this.operations.get(id);
   }
 
-  update(operation: Operation, change: Partial<Omit<Operation, 'id' | 'type' | 'createdAt'>>): void {
+  update(operation: Operation, change: OperationChange): void {
     Object.assign(operation, change, { updatedAt: this.options.clock.now().getTime() });
+    // Preview images are for watching a generation; once it ends they only cost memory.
+    if (operation.status !== 'pending' && operation.progress?.preview !== undefined) {
+      const { preview: _preview, ...progress } = operation.progress;
+      operation.progress = progress;
+    }
+    const listeners = this.listeners.get(operation.id);
+    if (listeners === undefined) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(operation, change);
+      } catch (error) {
+        // A listener's failure (a client gone mid-write) must never break the generation.
+        this.options.logger?.error('an operation listener failed', { id: operation.id, error: (error as Error)?.stack ?? String(error) });
+      }
+    }
+  }
+
+  /**
+   * Calls `listener` on every later change of the operation `id`. Returns the unsubscribe,
+   * which callers must call when they stop listening (a client disconnects): nothing here
+   * forgets a listener on its own, so a finished operation's listeners are the caller's.
+   */
+  subscribe(id: string, listener: OperationListener): () => void {
+    let set = this.listeners.get(id);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(id);
+      if (current === undefined) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(id);
+    };
+  }
+
+  /** Listeners subscribed now, to one operation or to all (tests check that none leak). */
+  listenerCount(id?: string): number {
+    if (id !== undefined) return this.listeners.get(id)?.size ?? 0;
+    let count = 0;
+    for (const set of this.listeners.values()) count += set.size;
+    return count;
   }
 
   /** Forgets finished operations older than the time-to-live. Returns how many were dropped. */

@@ -21,7 +21,7 @@ test('a generation and a sent picture show up in /metrics, /healthz and the stat
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { status: string; pictures: number }).pictures, 1);
 
-    const page = await (await fetch(`${server.url}/`)).text();
+    const page = await (await fetch(`${server.url}/status`)).text();
     assert.match(page, /Built-in offline generator/);
     const status = (await (await fetch(`${server.url}/status.json`)).json()) as { providers: { id: string; today: { calls: number } }[] };
     assert.equal(status.providers.find((provider) => provider.id === 'offline')?.today.calls, 1);

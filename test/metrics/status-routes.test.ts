@@ -330,7 +330,7 @@ describe('status routes', () => {
   });
 
   test('the status page shows the numbers and escapes every dynamic string', async () => {
-    for (const path of ['/', '/status']) {
+    for (const path of ['/status']) {
       const response = await fetch(`${base}${path}`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);

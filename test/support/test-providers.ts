@@ -54,3 +54,66 @@ export class FixedBytesProvider extends ScriptedProvider {
     return { kind: 'bytes', bytes: this.bytes };
   }
 }
+
+/**
+ * Reports progress one step at a time, each step only when the test lets it (`step()`), like
+ * a slow local generator: tests see every progress event without depending on timing. The
+ * first step carries a preview image. After the last step, one more `step()` returns the picture.
+ */
+export class SteppedProvider extends ScriptedProvider {
+  private permits = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    id: string,
+    private readonly bytes: Uint8Array,
+    readonly total = 3,
+    private readonly preview?: Uint8Array,
+  ) {
+    super(id);
+  }
+
+  /** Lets the running generation take its next step (or finish, after the last). */
+  step(): void {
+    this.permits += 1;
+    this.wake?.();
+  }
+
+  protected async respond(request: GenerateRequest): Promise<ProviderResult> {
+    for (let done = 1; done <= this.total; done++) {
+      await this.nextPermit(request.signal);
+      request.onProgress?.({ step: done, total: this.total, ...(done === 1 && this.preview ? { preview: this.preview } : {}) });
+    }
+    await this.nextPermit(request.signal);
+    return { kind: 'bytes', bytes: this.bytes };
+  }
+
+  private async nextPermit(signal: AbortSignal): Promise<void> {
+    while (this.permits === 0) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const onAbort = (): void => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.wake = () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+    this.permits -= 1;
+  }
+}
+
+/** Picks a photo and takes no prompt, like the photo folder provider. */
+export class PromptlessProvider extends ScriptedProvider {
+  constructor(
+    id: string,
+    private readonly bytes: Uint8Array,
+  ) {
+    super(id, id, { acceptsPrompt: false, acceptsNegative: false, paid: false, generates: false });
+  }
+  protected async respond(): Promise<ProviderResult> {
+    return { kind: 'bytes', bytes: this.bytes };
+  }
+}

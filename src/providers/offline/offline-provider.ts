@@ -3,7 +3,7 @@
  * new on the frame. It paints a scene from the prompt and seed as SVG and rasterises it with
  * sharp (whose bundled libvips includes librsvg; no text is drawn, so no fonts are needed).
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { Logger } from '../../util/logger.js';
 import {
   ProviderError,
@@ -23,7 +23,11 @@ export interface OfflineProviderOptions {
 /** The original the library keeps; the renderer re-encodes it for each frame. */
 const JPEG_QUALITY = 92;
 
-const TOTAL_STEPS = 2;
+/** Composing the scene, rasterising it, encoding the JPEG. */
+const TOTAL_STEPS = 3;
+/** The preview sent with the rasterising step fits this box: a thumbnail for a progress view. */
+const PREVIEW_SIZE = 96;
+const PREVIEW_QUALITY = 60;
 
 export class OfflineProvider implements ImageProvider {
   readonly id: string;
@@ -57,10 +61,17 @@ export class OfflineProvider implements ImageProvider {
       throw new ProviderError(error instanceof Error ? error.message : String(error), { cause: error });
     }
     request.onProgress?.({ step: 1, total: TOTAL_STEPS });
-    const bytes = await sharp(Buffer.from(scene.svg), { density: 72 })
-      .jpeg({ quality: JPEG_QUALITY })
-      .toBuffer();
-    // Rasterising cannot be interrupted; an abort that came meanwhile still wins.
+    // Rasterised once to raw pixels, which the preview and the JPEG are both made from: the
+    // preview costs a small resize, and the JPEG's bytes equal those of a direct SVG-to-JPEG.
+    const raster = await sharp(Buffer.from(scene.svg), { density: 72 }).raw().toBuffer({ resolveWithObject: true });
+    signal.throwIfAborted();
+    const pixels = (): Sharp => sharp(raster.data, { raw: raster.info });
+    if (request.onProgress !== undefined) {
+      const preview = await pixels().resize(PREVIEW_SIZE, PREVIEW_SIZE, { fit: 'inside' }).jpeg({ quality: PREVIEW_QUALITY }).toBuffer();
+      request.onProgress({ step: 2, total: TOTAL_STEPS, preview: new Uint8Array(preview.buffer, preview.byteOffset, preview.byteLength) });
+    }
+    const bytes = await pixels().jpeg({ quality: JPEG_QUALITY }).toBuffer();
+    // Encoding cannot be interrupted; an abort that came meanwhile still wins.
     signal.throwIfAborted();
     request.onProgress?.({ step: TOTAL_STEPS, total: TOTAL_STEPS });
     this.logger.debug('offline picture painted', {

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ConfigError } from '../../config/config-error.js';
+import { ADMIN_TOKEN_RULE, isAcceptableAdminToken } from '../../config/options-schema.js';
+import type { SecretRegistry } from '../../logging/secret-registry.js';
+import type { Logger } from '../../util/logger.js';
+import { readSecretFile, writeSecretFile } from './token-file.js';
+
+/** The environment variable that may hold the token when options.yml does not. */
+export const ADMIN_TOKEN_VARIABLE = 'AIFRAME_ADMIN_TOKEN';
+/** Where a generated token is kept, inside the data folder. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
+
+export type AdminTokenSource = 'options' | 'environment' | 'file' | 'generated';
+
+export interface AdminTokenOptions {
+  /** `admin_token` from options.yml (validated there). */
+  readonly configured?: string;
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** The token is added here, so no log line after the one below can carry it. */
+  readonly secrets: SecretRegistry;
+}
+
+/**
+ * Finds the admin token: `admin_token` in options.yml, else AIFRAME_ADMIN_TOKEN, else the one
+ * kept in data/admin-token, else a new one (32 random bytes, base64url) written there.
+ */
+export async function resolveAdminToken(options: AdminTokenOptions): Promise<{ token: string; source: AdminTokenSource }> {
+  const { logger, secrets } = options;
+  if (options.configured !== undefined) {
+    secrets.add(options.configured);
+    return { token: options.configured, source: 'options' };
+  }
+  const fromEnvironment = options.environment[ADMIN_TOKEN_VARIABLE]?.trim();
+  if (fromEnvironment !== undefined && fromEnvironment !== '') {
+    // The value is never part of the message, even when it is refused.
+    if (!isAcceptableAdminToken(fromEnvironment)) throw new ConfigError(`${ADMIN_TOKEN_VARIABLE}: ${ADMIN_TOKEN_RULE}`);
+    secrets.add(fromEnvironment);
+    logger.info(`admin token: taken from ${ADMIN_TOKEN_VARIABLE}`);
+    return { token: fromEnvironment, source: 'environment' };
+  }
+  const file = join(options.dataDir, ADMIN_TOKEN_FILE);
+  const stored = await readSecretFile(file);
+  if (stored !== undefined) {
+    if (!isAcceptableAdminToken(stored)) {
+      throw new ConfigError(`${file}: ${ADMIN_TOKEN_RULE}; delete the file to have a new token generated`);
+    }
+    secrets.add(stored);
+    logger.info(`admin token: read from ${file}`);
+    return { token: stored, source: 'file' };
+  }
+  const token = randomBytes(32).toString('base64url');
+  await writeSecretFile(file, token);
+  // The one log line that carries a secret, on purpose: the owner needs the generated token
+  // for the web page and has no other place to see it (issue 7: "printed once in the log").
+  // It is written before the token joins the registry, which would otherwise redact it;
+  // every later line, on this run and the next, has it redacted.
+  logger.warn(`admin token generated for the web page and the API (shown only this once; also in ${file}): ${token}`);
+  secrets.add(token);
+  return { token, source: 'generated' };
+}

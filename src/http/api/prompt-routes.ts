@@ -1,0 +1,97 @@
+import type Router from '@koa/router';
+import { z } from 'zod';
+import { DuplicatePromptError, PromptNotFoundError, PromptValidationError } from '../../prompts/prompt-errors.js';
+import type { PromptStore } from '../../prompts/prompt-store.js';
+import { PlaceholderValidationError } from '../../prompts/prompt-validation.js';
+import { badRequest, HttpError } from '../http-error.js';
+import { readJsonBody } from '../read-json-body.js';
+import type { TokenCheck } from '../access/token-check.js';
+import { requireAdminToken } from '../access/token-check.js';
+import { presentPrompt } from './presenters.js';
+import { notFound, promptIdParam } from './route-params.js';
+
+// Shapes only: lengths, emptiness, duplicates and list contents are PromptStore's rules,
+// the same for the API, the frame's /prompt/add and prompts.json.
+const text = z.string({ error: 'expected a string' });
+const placeholders = z.record(z.string(), z.array(z.string({ error: 'expected a list of strings' }), { error: 'expected a list of strings' }), {
+  error: 'expected an object of lists, like {"color": ["red", "blue"]}',
+});
+
+const newPromptSchema = z.object({
+  prompt: text,
+  negative: text.nullable().optional(),
+  placeholders: placeholders.nullable().optional(),
+});
+
+const changePromptSchema = z
+  .object({
+    prompt: text.optional(),
+    negative: text.nullable().optional(),
+    placeholders: placeholders.nullable().optional(),
+  })
+  .refine((body) => body.prompt !== undefined || body.negative !== undefined || body.placeholders !== undefined, {
+    error: 'expected at least one of prompt, negative, placeholders',
+  });
+
+export interface PromptRoutesOptions {
+  readonly prompts: PromptStore;
+  /** `prompts_amount`: adding to a full list drops the oldest. */
+  readonly maxPrompts: number;
+  readonly tokenCheck: TokenCheck;
+}
+
+/** `/api/prompts`: the same list, bound and rules as prompts.json. */
+export function registerPromptRoutes(router: Router, { prompts, maxPrompts, tokenCheck }: PromptRoutesOptions): void {
+  const admin = requireAdminToken(tokenCheck);
+
+  router.get('/prompts', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { prompts: prompts.list().map(presentPrompt), max: maxPrompts };
+  });
+
+  router.post('/prompts', admin, async (ctx) => {
+    const body = await readJsonBody(ctx, newPromptSchema);
+    const added = await storeCall(() =>
+      prompts.add({
+        prompt: body.prompt,
+        ...(body.negative == null ? {} : { negative: body.negative }),
+        ...(body.placeholders == null ? {} : { placeholders: body.placeholders }),
+      }),
+    );
+    ctx.status = 201;
+    ctx.body = { prompt: presentPrompt(added) };
+  });
+
+  router.put('/prompts/:id', admin, async (ctx) => {
+    const id = promptIdParam(ctx.params.id);
+    const body = await readJsonBody(ctx, changePromptSchema);
+    const updated = await storeCall(() =>
+      prompts.update(id, {
+        ...(body.prompt === undefined ? {} : { prompt: body.prompt }),
+        // null clears, as an empty string does in prompts.json.
+        ...(body.negative === undefined ? {} : { negative: body.negative ?? '' }),
+        ...(body.placeholders === undefined ? {} : { placeholders: body.placeholders }),
+      }),
+    );
+    ctx.body = { prompt: presentPrompt(updated) };
+  });
+
+  router.delete('/prompts/:id', admin, async (ctx) => {
+    const id = promptIdParam(ctx.params.id);
+    await storeCall(() => prompts.remove(id));
+    ctx.status = 204;
+  });
+}
+
+/** PromptStore's refusals as HTTP answers; their messages are written for people. */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof DuplicatePromptError) throw new HttpError(409, 'Conflict', error.message);
+    if (error instanceof PromptNotFoundError) throw notFound(error.message);
+    if (error instanceof PromptValidationError) throw badRequest(`Invalid request: ${error.field}: ${error.message}`);
+    if (error instanceof PlaceholderValidationError) throw badRequest(`Invalid request: ${error.message}`);
+    throw error;
+  }
+}
