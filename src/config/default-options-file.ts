@@ -58,6 +58,33 @@ providers:
   # A folder of your own photos (upstream "lim"). Nothing is copied out of it.
   # lim:
   #   local_image_folder: /photos
+  #
+  # Generators (each is explained, with all its options, in the README's "Providers"). Every
+  # provider section also takes image_generate_threshold, sleep_time and daily_limit.
+  #
+  # YandexART (paid): credentials in data/ydart-options.json or YANDEX_FOLDER_ID/YANDEX_API_KEY.
+  # ydArt:
+  #   daily_limit: 20
+  # Local Stable Diffusion on this machine's CPU: first run "npm run model -- pull sd-turbo".
+  # onnx:
+  #   model: sd-turbo
+  # AUTOMATIC1111 / Forge started with --api:
+  # a1111:
+  #   base_url: http://192.168.1.30:7860
+  # ComfyUI with a workflow saved in API format ({{prompt}}, {{seed}}... placeholders):
+  # comfyui:
+  #   base_url: http://192.168.1.30:8188
+  #   workflow: /data/comfyui-workflow.json
+  # Fooocus-API (fooocus) or FooocusAPI (fooocusapi):
+  # fooocus:
+  #   base_url: http://192.168.1.30:8888
+  # Imagine (imagine serve):
+  # imagine:
+  #   base_url: http://192.168.1.30:8000
+  #   model: dreamshaper_8
+  # OpenAI images (key here or in OPENAI_API_KEY); localai and qwen take a base_url:
+  # openai:
+  #   model: dall-e-3
 
 # Providers to leave out, by id.
 disabled_providers: []

@@ -43,7 +43,7 @@ ${tile(report.library.pictures, 'pictures in library')}
 ${sources === '' ? '' : `<p class="muted">images by source: ${sources}</p>`}
 <h2>Providers</h2>
 ${providers}
-<p class="muted"><a href="status.json">status.json</a> · <a href="metrics">metrics</a> · counts since start reset on restart; today and yesterday do not</p>
+<p class="muted"><a href="/">the web page</a> · <a href="status.json">status.json</a> · <a href="metrics">metrics</a> · counts since start reset on restart; today and yesterday do not</p>
 </main>
 </body>
 </html>

@@ -23,6 +23,7 @@ export class RemoteHealth {
   private state: Readiness = { ready: false, reason: 'not checked yet' };
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   private readonly controller = new AbortController();
 
   constructor(private readonly options: RemoteHealthOptions) {}
@@ -41,12 +42,23 @@ export class RemoteHealth {
     }
   }
 
-  /** Checks now (concurrent calls share one probe). */
+  /**
+   * Checks now. A call made while a probe is already out waits for it and then for one more,
+   * shared by every such caller: a probe sent before the server came back must not be the
+   * answer to a caller who asks after.
+   */
   refresh(): Promise<void> {
-    this.checking ??= this.check().finally(() => {
-      this.checking = undefined;
+    if (this.checking === undefined) {
+      this.checking = this.check().finally(() => {
+        this.checking = undefined;
+      });
+      return this.checking;
+    }
+    this.again ??= this.checking.then(() => {
+      this.again = undefined;
+      return this.refresh();
     });
-    return this.checking;
+    return this.again;
   }
 
   /** A generation found the server unusable: not ready until the next successful probe. */

@@ -98,7 +98,7 @@ export class RemoteHttp {
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
       if (timeout.aborted) {
-        throw new RemoteError(`no answer from ${shownUrl} within ${Math.round(timeoutMs / 1000)} s`, { failure: 'timeout', url: shownUrl, cause: error });
+        throw new RemoteError(`no answer from ${shownUrl} within ${formatDuration(timeoutMs)}`, { failure: 'timeout', url: shownUrl, cause: error });
       }
       const code = (error as { code?: string }).code;
       const reason = code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED' ? 'answer too large or malformed' : (code ?? (error as Error).message);
@@ -161,6 +161,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function withTrailingSlash(url: string): string {
