@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-write.js';
+import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/logger.js';
 import { profileKey, type FrameProfile } from './frame-profile.js';
 import { renderBlackFrame, renderForFrame } from './render-for-frame.js';
@@ -56,7 +57,7 @@ export class RenderCache {
     this.externalDir = join(this.dir, EXTERNAL_DIR);
     this.render = options.render ?? renderForFrame;
     this.maxExternal = options.maxExternal ?? DEFAULT_MAX_EXTERNAL_RENDERS;
-    this.limiter = new Limiter(options.concurrency ?? DEFAULT_RENDER_CONCURRENCY);
+    this.limiter = new Limiter(options.concurrency ?? DEFAULT_RENDER_CONCURRENCY, 'render concurrency');
   }
 
   /**
@@ -194,32 +195,6 @@ export class RenderCache {
 
   private assertOpen(): void {
     if (!this.opened) throw new Error('RenderCache.open() must be awaited before renders are requested');
-  }
-}
-
-/** A counting semaphore: at most `limit` tasks run at once, the rest wait in order. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`render concurrency must be a positive integer, got ${limit}`);
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) {
-      await new Promise<void>((wake) => this.waiting.push(wake));
-    } else {
-      this.active += 1;
-    }
-    try {
-      return await task();
-    } finally {
-      // Hand the slot straight to the next waiter, so a newcomer cannot jump the queue.
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.active -= 1;
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-write.js';
+import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/logger.js';
 import { renderThumbnail } from './thumbnail.js';
 
@@ -28,13 +29,11 @@ export class ThumbnailCache {
   private readonly names = new Set<string>();
   private readonly inFlight = new Map<string, Promise<string>>();
   private readonly render: (originalPath: string) => Promise<Buffer>;
-  private readonly concurrency: number;
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limiter: Limiter;
 
   constructor(private readonly options: ThumbnailCacheOptions) {
     this.render = options.render ?? renderThumbnail;
-    this.concurrency = options.concurrency ?? DEFAULT_THUMBNAIL_CONCURRENCY;
+    this.limiter = new Limiter(options.concurrency ?? DEFAULT_THUMBNAIL_CONCURRENCY, 'thumbnail concurrency');
   }
 
   /** Creates the folder, loads what is there and deletes temporaries a crash left. */
@@ -73,7 +72,7 @@ export class ThumbnailCache {
     if (this.names.has(name)) return Promise.resolve(path);
     const running = this.inFlight.get(name);
     if (running !== undefined) return running;
-    const task = this.limited(async () => {
+    const task = this.limiter.run(async () => {
       await writeFileAtomic(path, await this.render(originalPath));
       this.names.add(name);
       return path;
@@ -92,19 +91,6 @@ export class ThumbnailCache {
       await unlink(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-
-  private async limited<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.concurrency) await new Promise<void>((wake) => this.waiting.push(wake));
-    else this.active += 1;
-    try {
-      return await task();
-    } finally {
-      // The slot passes straight to the next waiter, so a newcomer cannot jump the queue.
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.active -= 1;
     }
   }
 }

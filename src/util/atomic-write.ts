@@ -5,17 +5,29 @@ import { dirname, basename, join } from 'node:path';
 /** Temporary files written by {@link writeFileAtomic} start with this, so clean-ups can find stale ones. */
 export const TEMP_PREFIX = '.tmp-';
 
+export interface AtomicWriteOptions {
+  /**
+   * The new file's permissions (0o600 for a secret), exactly, whatever the umask. They are
+   * set on the temporary file before anything is written to it: a file chmod-ed after the
+   * rename would be readable by other local users in between. Unset: the usual default.
+   */
+  readonly mode?: number;
+}
+
 /**
  * Writes a file so that a crash or kill at any moment leaves either the old or the new
  * content under `path`, never a half-written file: write to a temporary name in the same
  * folder, fsync, then rename over the target (rename is atomic within one file system).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(temp, 'w');
+  // 'wx': the temporary name must be new, so the file is ours and has the mode asked for.
+  const handle = await open(temp, 'wx', options.mode ?? 0o666);
   try {
+    // open's mode is reduced by the umask; chmod makes it exactly the one asked for.
+    if (options.mode !== undefined) await handle.chmod(options.mode);
     await handle.writeFile(data);
     await handle.sync();
   } catch (error) {

@@ -290,7 +290,7 @@ describe('AUTOMATIC1111 adapter', () => {
           (caught: unknown) => caught as ProviderError,
         );
       assert.ok(error instanceof ProviderError);
-      assert.match(error.message, /no answer from .*txt2img within \d+ s/);
+      assert.match(error.message, /no answer from .*txt2img within \d+ m?s/);
       assert.equal(error.retryable, false);
       assert.equal(fake.txt2img.length, 1);
       assert.equal(fake.interrupts, 1, 'the job nobody waits for is stopped');

@@ -10,6 +10,7 @@ import { SecretRegistry } from '../../src/logging/secret-registry.js';
 import type { ProviderContext } from '../../src/providers/registry.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
 import { startFakeA1111 } from '../support/fake-a1111.js';
+import { addEarlierPicture } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 
@@ -65,8 +66,7 @@ describe('a1111 through the server', () => {
       optionsYaml: ['image_generate_threshold: 0', 'providers:', '  a1111:', `    base_url: ${downUrl}`, ''].join('\n'),
     });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#224466' } }).jpeg().toBuffer();
-      const picture = await server.library.add(stored, { provider: 'earlier' });
+      const picture = await addEarlierPicture(server, '#224466');
       assert.ok(server.logs.some((record) => record.level === 'warn' && /provider a1111: not ready: cannot reach/.test(record.message)));
       for (const type of ['auto', 'a1111']) {
         const id = await startAndWait(server.url, { type });

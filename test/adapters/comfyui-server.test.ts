@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { startFakeComfyUI } from '../support/fake-comfyui.js';
+import { addEarlierPicture, assertFrameGetsJpeg } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 const EXAMPLE = join(process.cwd(), 'examples', 'comfyui-sd15-workflow.json');
@@ -35,9 +35,7 @@ describe('comfyui through the server', () => {
       assert.equal(graph['6']?.inputs.text, 'an owl in a library');
       assert.equal(graph['3']?.inputs.steps, 18);
       assert.equal(graph['3']?.inputs.seed, picture?.seed, 'the seed recorded is the one in the graph');
-      const result = (await (await fetch(`${server.url}/operation/result/${id}`)).json()) as { response: { image: string } };
-      const shown = await sharp(Buffer.from(result.response.image, 'base64')).metadata();
-      assert.deepEqual([shown.format, shown.width, shown.height], ['jpeg', 320, 480]);
+      await assertFrameGetsJpeg(server.url, id);
     } finally {
       await server.dispose();
       await fake.close();
@@ -49,8 +47,7 @@ describe('comfyui through the server', () => {
     await fake.close();
     const server = await startTestServer({ root: await rootWithWorkflow(), optionsYaml: optionsYaml(fake.url) });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#663322' } }).jpeg().toBuffer();
-      await server.library.add(stored, { provider: 'earlier' });
+      await addEarlierPicture(server, '#663322');
       for (const type of ['auto', 'comfyui']) {
         const id = await startAndWait(server.url, { type });
         assert.equal(server.frames.get(id)?.source, 'library', type);

@@ -3,36 +3,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { ConfigError } from '../../src/config/config-error.js';
-import { aspectRatioForFrame, FOOOCUS_ASPECT_RATIOS, parseAspectRatio } from '../../src/providers/fooocus/aspect-ratios.js';
+import { aspectRatioForFrame, parseAspectRatio } from '../../src/providers/fooocus/aspect-ratios.js';
 import { resultLocation } from '../../src/providers/fooocus/fooocus-common.js';
 import { createFooocusProvider } from '../../src/providers/fooocus/fooocus-options.js';
 import { FooocusProvider, type FooocusApiOptions } from '../../src/providers/fooocus/fooocus-provider.js';
 import { RemoteError } from '../../src/providers/http/remote-error.js';
 import { ProviderError } from '../../src/providers/types.js';
-import { createMemoryLogger } from '../../src/util/logger.js';
-import { closedUrl, FakeFooocus, FAST_RETRY, generateRequest, parseJson, providerContext } from '../support/fake-fooocus.js';
+import { FakeFooocus } from '../support/fake-fooocus.js';
+import { closedUrl } from '../support/fake-http-kit.js';
+import { assertFinalInEachMode, fooocusTestOptions, submittedBody } from '../support/fooocus-kit.js';
+import { generateRequest, providerContext } from '../support/generate-request.js';
+import { addEarlierPicture } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 function provider(baseUrl: string, overrides: Partial<FooocusApiOptions> = {}): FooocusProvider {
-  return new FooocusProvider({
-    baseUrl,
-    performance: 'Speed',
-    aspectRatios: FOOOCUS_ASPECT_RATIOS,
-    negativePrompt: 'blurry',
-    seedMode: 'request',
-    requireBase64: true,
-    stepPreview: false,
-    timeoutMs: 5000,
-    pollIntervalMs: 5,
-    healthIntervalMs: 0,
-    logger: createMemoryLogger(),
-    retry: FAST_RETRY,
-    ...overrides,
-  });
-}
-
-function submitted(fake: FakeFooocus, index = 0): Record<string, unknown> {
-  return parseJson((fake.submissions()[index] as { body: Buffer }).body) as Record<string, unknown>;
+  return new FooocusProvider({ ...fooocusTestOptions(baseUrl), negativePrompt: 'blurry', requireBase64: true, stepPreview: false, ...overrides });
 }
 
 describe('Fooocus aspect ratios', () => {
@@ -72,14 +57,14 @@ describe('Fooocus-API provider', () => {
     const result = await fooocus.generate(request);
     assert.equal(result.kind, 'bytes');
     assert.deepEqual(Buffer.from(result.kind === 'bytes' ? result.bytes : []), fake.picture, 'the PNG as the server made it');
-    const body = submitted(fake);
+    const body = submittedBody(fake);
     assert.equal(body['async_process'], true);
     assert.equal(body['require_base64'], true);
-    assert.equal(body['prompt'], 'a lighthouse at dusk');
+    assert.equal(body['prompt'], 'a lighthouse on a cliff at dawn');
     assert.equal(body['negative_prompt'], 'text, watermark');
     assert.equal(body['performance_selection'], 'Speed');
     assert.equal(body['aspect_ratios_selection'], '832*1216', 'nearest to the 2:3 frame');
-    assert.equal(body['image_seed'], 4242);
+    assert.equal(body['image_seed'], 424242);
     assert.equal(body['image_number'], 1);
     assert.deepEqual(body['style_selections'], ['Fooocus V2', 'Fooocus Sharp']);
     assert.equal(body['base_model_name'], 'juggernautXL_v8Rundiffusion.safetensors');
@@ -101,7 +86,7 @@ describe('Fooocus-API provider', () => {
       const result = await fooocus.generate(generateRequest());
       assert.equal(result.kind, 'bytes');
       assert.deepEqual(Buffer.from(result.kind === 'bytes' ? result.bytes : []), elsewhere.picture);
-      assert.equal(submitted(elsewhere)['require_base64'], false);
+      assert.equal(submittedBody(elsewhere)['require_base64'], false);
       assert.ok(elsewhere.requests.some((request) => request.path.startsWith('/files/2026-03-01/')), 'fetched through base_url');
     } finally {
       await elsewhere.close();
@@ -112,7 +97,7 @@ describe('Fooocus-API provider', () => {
     fake.mode = 'ok';
     fake.requests.length = 0;
     const result = await provider(fake.url, { seedMode: 'random' }).generate(generateRequest());
-    assert.equal(submitted(fake)['image_seed'], -1);
+    assert.equal(submittedBody(fake)['image_seed'], -1);
     const seed = result.kind === 'bytes' ? result.seed : undefined;
     assert.equal(typeof seed, 'number');
     assert.equal(seed, [...fake.jobs.values()].at(-1)?.seed, 'the string seed from the result, as a number');
@@ -135,17 +120,11 @@ describe('Fooocus-API provider', () => {
     await assert.rejects(provider(fake.url).generate(generateRequest()), (error: ProviderError) => error.retryable && /queue is full/.test(error.message));
     assert.equal(fake.submissions().length, 3, 'retried up to the attempts');
 
-    for (const [mode, pattern] of [
+    await assertFinalInEachMode(fake, () => provider(fake.url), [
       ['error-stage', /Fooocus failed job [0-9a-f-]+: Error/],
       ['empty-result', /without a picture/],
       ['user-cancel', /cancelled on the server/],
-    ] as const) {
-      fake.mode = mode;
-      fake.requests.length = 0;
-      await assert.rejects(provider(fake.url).generate(generateRequest()), (error: ProviderError) => !error.retryable && pattern.test(error.message), mode);
-      assert.equal(fake.submissions().length, 1, `${mode}: not sent again`);
-    }
-    fake.mode = 'ok';
+    ]);
   });
 
   test('a restart resumes polling the saved job; a job the server forgot (404) is final', async () => {
@@ -279,7 +258,7 @@ describe('providers.fooocus options', () => {
       );
       assert.equal(context.secrets.redact('key fooocus-secret-key here'), 'key [redacted] here');
       await fooocus.generate(generateRequest());
-      const body = submitted(fake);
+      const body = submittedBody(fake);
       assert.equal(body['aspect_ratios_selection'], '1024*1024');
       assert.equal(body['performance_selection'], 'Lightning');
       assert.equal(body['negative_prompt'], '');
@@ -315,7 +294,7 @@ describe('fooocus through the server', () => {
       assert.equal(picture?.format, 'png');
       assert.equal(picture?.prompt, 'a red fox in snow');
       assert.equal(picture?.details?.['aspect_ratios_selection'], '832*1216');
-      const body = submitted(fake);
+      const body = submittedBody(fake);
       assert.equal(body['negative_prompt'], 'people');
       assert.equal(body['image_seed'], picture?.seed, 'the recorded seed is the one sent');
       assert.ok(!JSON.stringify(server.logs).includes('fooocus-secret-key'), 'the key never reaches a log line');
@@ -330,8 +309,7 @@ describe('fooocus through the server', () => {
       optionsYaml: ['image_generate_threshold: 0', 'providers:', '  fooocus:', `    base_url: ${await closedUrl()}`, ''].join('\n'),
     });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#224466' } }).jpeg().toBuffer();
-      const picture = await server.library.add(stored, { provider: 'earlier' });
+      const picture = await addEarlierPicture(server, '#224466');
       assert.ok(server.logs.some((record) => record.level === 'warn' && /provider fooocus: not ready: cannot reach/.test(record.message)));
       for (const type of ['auto', 'fooocus']) {
         const id = await startAndWait(server.url, { type });

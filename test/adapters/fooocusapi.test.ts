@@ -1,36 +1,19 @@
 /** The FooocusAPI provider (the newer all-in-one API) against a local fake of its documented shapes. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
-import { FOOOCUS_ASPECT_RATIOS } from '../../src/providers/fooocus/aspect-ratios.js';
 import type { FooocusProviderOptions } from '../../src/providers/fooocus/fooocus-job-provider.js';
 import { createFooocusApiProvider } from '../../src/providers/fooocus/fooocus-options.js';
 import { FooocusApiProvider } from '../../src/providers/fooocus/fooocusapi-provider.js';
 import type { RemoteError } from '../../src/providers/http/remote-error.js';
-import type { ProviderError } from '../../src/providers/types.js';
-import { createMemoryLogger } from '../../src/util/logger.js';
-import { closedUrl, FAST_RETRY, generateRequest, parseJson, providerContext } from '../support/fake-fooocus.js';
+import { closedUrl } from '../support/fake-http-kit.js';
 import { FakeFooocusApi } from '../support/fake-fooocusapi.js';
+import { assertFinalInEachMode, fooocusTestOptions, submittedBody } from '../support/fooocus-kit.js';
+import { generateRequest, providerContext } from '../support/generate-request.js';
+import { addEarlierPicture } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 function provider(baseUrl: string, overrides: Partial<FooocusProviderOptions> = {}): FooocusApiProvider {
-  return new FooocusApiProvider({
-    baseUrl,
-    performance: 'Speed',
-    aspectRatios: FOOOCUS_ASPECT_RATIOS,
-    negativePrompt: '',
-    seedMode: 'request',
-    timeoutMs: 5000,
-    pollIntervalMs: 5,
-    healthIntervalMs: 0,
-    logger: createMemoryLogger(),
-    retry: FAST_RETRY,
-    ...overrides,
-  });
-}
-
-function submitted(fake: FakeFooocusApi, index = 0): Record<string, unknown> {
-  return parseJson((fake.submissions()[index] as { body: Buffer }).body) as Record<string, unknown>;
+  return new FooocusApiProvider({ ...fooocusTestOptions(baseUrl), ...overrides });
 }
 
 describe('FooocusAPI provider', () => {
@@ -52,11 +35,11 @@ describe('FooocusAPI provider', () => {
     const result = await fooocus.generate(request);
     assert.equal(result.kind, 'bytes');
     assert.deepEqual(Buffer.from(result.kind === 'bytes' ? result.bytes : []), fake.picture);
-    const body = submitted(fake);
+    const body = submittedBody(fake);
     assert.equal(body['async_process'], true);
     assert.equal(body['aspect_ratios_selection'], '1216*832', 'a landscape frame gets a landscape size');
     assert.equal(body['negative_prompt'], 'text');
-    assert.equal(body['image_seed'], 4242);
+    assert.equal(body['image_seed'], 424242);
     assert.deepEqual(body['style_selections'], ['Fooocus V2']);
     const task = [...fake.tasks.keys()][0];
     assert.deepEqual(request.saved, [{ provider: 'fooocusapi', job: task }]);
@@ -79,17 +62,11 @@ describe('FooocusAPI provider', () => {
   });
 
   test('an unknown task (200 []), a stopped task and an empty result are final', async () => {
-    for (const [mode, pattern] of [
+    await assertFinalInEachMode(fake, () => provider(fake.url), [
       ['forget', /does not know task [0-9a-f]+/],
       ['stop', /was stopped on the server \(stop\)/],
       ['empty-result', /without a picture/],
-    ] as const) {
-      fake.mode = mode;
-      fake.requests.length = 0;
-      await assert.rejects(provider(fake.url).generate(generateRequest()), (error: ProviderError) => !error.retryable && pattern.test(error.message), mode);
-      assert.equal(fake.submissions().length, 1, `${mode}: not sent again`);
-    }
-    fake.mode = 'ok';
+    ]);
   });
 
   test('a saved task is polled on after a restart instead of queuing another', async () => {
@@ -152,8 +129,7 @@ describe('fooocusapi through the server', () => {
   test('a FooocusAPI that is down: a stored picture', async () => {
     const server = await startTestServer({ optionsYaml: ['providers:', '  fooocusapi:', `    base_url: ${await closedUrl()}`, ''].join('\n') });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#446622' } }).jpeg().toBuffer();
-      await server.library.add(stored, { provider: 'earlier' });
+      await addEarlierPicture(server, '#446622');
       const id = await startAndWait(server.url, { type: 'fooocusapi' });
       assert.equal(server.frames.get(id)?.source, 'library');
       assert.equal(server.library.size, 1);

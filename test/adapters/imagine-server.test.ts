@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { startFakeImagine } from '../support/fake-imagine.js';
+import { addEarlierPicture, assertFrameGetsJpeg } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 describe('imagine through the server', () => {
@@ -25,9 +25,7 @@ describe('imagine through the server', () => {
       assert.equal(fake.bodies[0]?.sampler, 'euler a', 'sent in the lower case the server knows');
       assert.equal(fake.bodies[0]?.neg, 'text');
       assert.equal(String(picture?.seed), fake.bodies[0]?.seed, 'the seed sent is the one recorded');
-      const result = (await (await fetch(`${server.url}/operation/result/${id}`)).json()) as { response: { image: string } };
-      const shown = await sharp(Buffer.from(result.response.image, 'base64')).metadata();
-      assert.deepEqual([shown.format, shown.width, shown.height], ['jpeg', 320, 480]);
+      await assertFrameGetsJpeg(server.url, id);
     } finally {
       await server.dispose();
       await fake.close();
@@ -41,8 +39,7 @@ describe('imagine through the server', () => {
       optionsYaml: ['image_generate_threshold: 0', 'providers:', '  imagine:', `    base_url: ${fake.url}`, '    model: dreamshaper_8', ''].join('\n'),
     });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#446622' } }).jpeg().toBuffer();
-      await server.library.add(stored, { provider: 'earlier' });
+      await addEarlierPicture(server, '#446622');
       const id = await startAndWait(server.url, { type: 'auto' });
       assert.equal(server.frames.get(id)?.source, 'library');
       assert.equal(server.library.size, 1);

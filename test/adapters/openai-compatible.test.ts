@@ -1,29 +1,19 @@
 /** The OpenAI-compatible flavors: LocalAI and the Qwen-Image service, against local fakes. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
 import type { RemoteError } from '../../src/providers/http/remote-error.js';
 import { openAiError } from '../../src/providers/openai/openai-errors.js';
 import { createOpenAiProvider } from '../../src/providers/openai/openai-options.js';
 import { OpenAiProvider, type OpenAiProviderOptions } from '../../src/providers/openai/openai-provider.js';
-import { createMemoryLogger } from '../../src/util/logger.js';
-import { closedUrl, FAST_RETRY, generateRequest, providerContext } from '../support/fake-fooocus.js';
+import { closedUrl } from '../support/fake-http-kit.js';
+import { generateRequest, providerContext } from '../support/generate-request.js';
 import { FakeOpenAi } from '../support/fake-openai.js';
+import { openAiTestOptions } from '../support/openai-kit.js';
+import { addEarlierPicture } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 function provider(baseUrl: string, overrides: Partial<OpenAiProviderOptions> & Pick<OpenAiProviderOptions, 'flavor'>): OpenAiProvider {
-  return new OpenAiProvider({
-    baseUrl,
-    keyHint: `providers.${overrides.flavor}.api_key`,
-    negativePrompt: '',
-    seedMode: 'request',
-    responseFormat: 'b64_json',
-    timeoutMs: 5000,
-    healthIntervalMs: 0,
-    logger: createMemoryLogger(),
-    retry: FAST_RETRY,
-    ...overrides,
-  });
+  return new OpenAiProvider({ ...openAiTestOptions(baseUrl, overrides.flavor), ...overrides });
 }
 
 describe('LocalAI flavor', () => {
@@ -40,13 +30,13 @@ describe('LocalAI flavor', () => {
       assert.equal(seen?.positive, 'a cat   a dog', 'a | inside the prompt cannot start the negative');
       assert.equal(seen?.negative, 'text');
       assert.equal(seen?.steps, 25);
-      assert.equal(seen?.seed, 4242);
+      assert.equal(seen?.seed, 424242);
       assert.deepEqual([seen?.width, seen?.height], [512, 768], 'size 640 (the default): SD 1.5 pixels in the 2:3 shape');
       assert.equal(seen?.body['model'], 'stablediffusion');
       assert.equal(seen?.body['response_format'], 'b64_json');
 
       await localai.generate(generateRequest({ negative: '' }));
-      assert.equal(fake.generations[1]?.body['prompt'], 'a lighthouse at dusk', 'no | without a negative');
+      assert.equal(fake.generations[1]?.body['prompt'], 'a lighthouse on a cliff at dawn', 'no | without a negative');
       await localai.close();
     } finally {
       await fake.close();
@@ -95,7 +85,7 @@ describe('Qwen-Image flavor', () => {
       assert.equal(first.kind, 'bytes');
       assert.deepEqual(fake.generations.map((seen) => seen.seed), [17, 99], 'never the service default of 42');
       const body = fake.generations[0]?.body ?? {};
-      assert.deepEqual(body, { prompt: 'a lighthouse at dusk', negative_prompt: 'low quality', width: 832, height: 1248, num_inference_steps: 30, true_cfg_scale: 4.5, seed: 17 });
+      assert.deepEqual(body, { prompt: 'a lighthouse on a cliff at dawn', negative_prompt: 'low quality', width: 832, height: 1248, num_inference_steps: 30, true_cfg_scale: 4.5, seed: 17 });
       assert.equal(fake.generations[1]?.negative, 'people');
       assert.ok(fake.requests.every((request) => request.headers.authorization === undefined));
       assert.equal(second.kind === 'bytes' ? second.details?.['size'] : undefined, '832x1248');
@@ -178,8 +168,7 @@ describe('OpenAI-compatible flavors through the server', () => {
   test('a Qwen service that is down: a stored picture', async () => {
     const server = await startTestServer({ optionsYaml: ['providers:', '  qwen:', `    base_url: ${await closedUrl()}`, ''].join('\n') });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#226644' } }).jpeg().toBuffer();
-      await server.library.add(stored, { provider: 'earlier' });
+      await addEarlierPicture(server, '#226644');
       const id = await startAndWait(server.url, { type: 'qwen' });
       assert.equal(server.frames.get(id)?.source, 'library');
       assert.equal(server.library.size, 1);

@@ -1,7 +1,6 @@
 /** The OpenAI Images provider (flavor openai) against a local fake of the documented API. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
 import { ConfigError } from '../../src/config/config-error.js';
 import { detectFormat } from '../../src/library/detect-format.js';
 import type { RemoteError } from '../../src/providers/http/remote-error.js';
@@ -10,26 +9,21 @@ import { OpenAiProvider, type OpenAiProviderOptions } from '../../src/providers/
 import { freeGptImageSize, nearestListedSize } from '../../src/providers/openai/openai-sizes.js';
 import type { ProviderError } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
-import { closedUrl, FAST_RETRY, generateRequest, parseJson, providerContext } from '../support/fake-fooocus.js';
+import { closedUrl, parseJson } from '../support/fake-http-kit.js';
+import { generateRequest, providerContext } from '../support/generate-request.js';
 import { FakeOpenAi } from '../support/fake-openai.js';
+import { openAiTestOptions } from '../support/openai-kit.js';
+import { addEarlierPicture } from '../support/server-checks.js';
 import { startAndWait, startTestServer } from '../support/test-server.js';
 
 const KEY = 'sk-test-0123456789abcdef';
 
 function provider(baseUrl: string, overrides: Partial<OpenAiProviderOptions> = {}): OpenAiProvider {
   return new OpenAiProvider({
-    flavor: 'openai',
-    baseUrl,
+    ...openAiTestOptions(baseUrl, 'openai'),
     apiKey: KEY,
     keyHint: 'providers.openai.api_key or the OPENAI_API_KEY environment variable',
     model: 'dall-e-3',
-    negativePrompt: '',
-    seedMode: 'request',
-    responseFormat: 'b64_json',
-    timeoutMs: 5000,
-    healthIntervalMs: 0,
-    logger: createMemoryLogger(),
-    retry: FAST_RETRY,
     ...overrides,
   });
 }
@@ -109,7 +103,7 @@ describe('OpenAI provider', () => {
     const bytes = Buffer.from(result.kind === 'bytes' ? result.bytes : []);
     assert.equal(detectFormat(bytes.subarray(0, 12)), 'webp');
     const [body] = generations(fake);
-    assert.deepEqual(body, { model: 'gpt-image-1', prompt: 'a lighthouse at dusk', n: 1, size: '1024x1536', quality: 'low', output_format: 'webp' });
+    assert.deepEqual(body, { model: 'gpt-image-1', prompt: 'a lighthouse on a cliff at dawn', n: 1, size: '1024x1536', quality: 'low', output_format: 'webp' });
     assert.equal((result.kind === 'bytes' ? result.details : undefined)?.['quality'], 'low');
 
     fake.requests.length = 0;
@@ -268,8 +262,7 @@ describe('openai through the server', () => {
       optionsYaml: ['providers:', '  openai:', `    base_url: ${await closedUrl()}`, ''].join('\n'),
     });
     try {
-      const stored = await sharp({ create: { width: 320, height: 480, channels: 3, background: '#663322' } }).jpeg().toBuffer();
-      await server.library.add(stored, { provider: 'earlier' });
+      await addEarlierPicture(server, '#663322');
       assert.ok(server.logs.some((record) => /provider openai: not ready: cannot reach/.test(record.message)));
       const id = await startAndWait(server.url, { type: 'auto' });
       assert.equal(server.frames.get(id)?.source, 'library');

@@ -6,26 +6,12 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScheduler, readScheduleConfig } from '../../src/providers/onnx-sd/scheduler/index.js';
-import type { ScheduleConfig } from '../../src/providers/onnx-sd/scheduler/index.js';
 import { trainingSchedule } from '../../src/providers/onnx-sd/scheduler/training-schedule.js';
+import { sd15ScheduleConfig } from '../support/sd15-schedule-config.js';
 
 const X = [1, -0.5, 0.25, 2, -3];
 const EPS = [0.5, 0.1, -1, 0.3, -0.2];
 const Z = 0.75;
-
-function sdConfig(overrides: Record<string, unknown> = {}): ScheduleConfig {
-  return readScheduleConfig({
-    _class_name: 'PNDMScheduler',
-    beta_start: 0.00085,
-    beta_end: 0.012,
-    beta_schedule: 'scaled_linear',
-    num_train_timesteps: 1000,
-    set_alpha_to_one: false,
-    steps_offset: 1,
-    clip_sample: false,
-    ...overrides,
-  });
-}
 
 const constantNoise = (): number => Z;
 const noNoise = (): number => {
@@ -46,7 +32,7 @@ const f32 = (values: readonly number[]): Float32Array => new Float32Array(values
 
 describe('Euler', () => {
   test('linspace step 0: x + ε·(σ1 − σ0), σ 14.614641 → 10.746844; input x/√(σ²+1)', () => {
-    const euler = createScheduler('euler', sdConfig({ timestep_spacing: 'linspace' }), 20);
+    const euler = createScheduler('euler', sd15ScheduleConfig({ timestep_spacing: 'linspace' }), 20);
     const sample = f32(X);
     const next = euler.step(f32(EPS), 0, sample, noNoise);
     assertClose(next, X.map((x, i) => x + (EPS[i] as number) * (10.746844 - 14.614641)));
@@ -56,17 +42,17 @@ describe('Euler', () => {
   });
 
   test('leading step 0: σ 11.028331 → 8.390685', () => {
-    const euler = createScheduler('euler', sdConfig(), 20);
+    const euler = createScheduler('euler', sd15ScheduleConfig(), 20);
     assertClose(euler.step(f32(EPS), 0, f32(X), noNoise), X.map((x, i) => x + (EPS[i] as number) * (8.390685 - 11.028331)));
   });
 
   test('last step lands on x0 = x − σ·ε (σ 0.029167 → 0)', () => {
-    const euler = createScheduler('euler', sdConfig({ timestep_spacing: 'linspace' }), 20);
+    const euler = createScheduler('euler', sd15ScheduleConfig({ timestep_spacing: 'linspace' }), 20);
     assertClose(euler.step(f32(EPS), 19, f32(X), noNoise), X.map((x, i) => x - 0.029167 * (EPS[i] as number)));
   });
 
   test('v-prediction: x0 = −σ/√(σ²+1)·v + x/(σ²+1)', () => {
-    const euler = createScheduler('euler', sdConfig({ prediction_type: 'v_prediction' }), 20);
+    const euler = createScheduler('euler', sd15ScheduleConfig({ prediction_type: 'v_prediction' }), 20);
     const [s, sNext] = [11.028331, 8.390685];
     const expected = X.map((x, i) => {
       const x0 = (EPS[i] as number) * (-s / Math.sqrt(s * s + 1)) + x / (s * s + 1);
@@ -78,19 +64,19 @@ describe('Euler', () => {
 
 describe('Euler ancestral', () => {
   test('linspace step 0: σ_up 7.283028, σ_down 7.902668, fresh noise × σ_up', () => {
-    const ancestral = createScheduler('euler_a', sdConfig({ timestep_spacing: 'linspace' }), 20);
+    const ancestral = createScheduler('euler_a', sd15ScheduleConfig({ timestep_spacing: 'linspace' }), 20);
     const expected = X.map((x, i) => x + (EPS[i] as number) * (7.902668 - 14.614641) + 7.283028 * Z);
     assertClose(ancestral.step(f32(EPS), 0, f32(X), constantNoise), expected);
   });
 
   test('leading step 0: σ_up 5.445146, σ_down 6.383884', () => {
-    const ancestral = createScheduler('euler_a', sdConfig(), 20);
+    const ancestral = createScheduler('euler_a', sd15ScheduleConfig(), 20);
     const expected = X.map((x, i) => x + (EPS[i] as number) * (6.383884 - 11.028331) + 5.445146 * Z);
     assertClose(ancestral.step(f32(EPS), 0, f32(X), constantNoise), expected);
   });
 
   test('draws one number per element, and none on the last step (σ_up = 0)', () => {
-    const ancestral = createScheduler('euler_a', sdConfig({ timestep_spacing: 'linspace' }), 20);
+    const ancestral = createScheduler('euler_a', sd15ScheduleConfig({ timestep_spacing: 'linspace' }), 20);
     let draws = 0;
     ancestral.step(f32(EPS), 0, f32(X), () => {
       draws++;
@@ -103,7 +89,7 @@ describe('Euler ancestral', () => {
 
 describe('turbo', () => {
   test('the single step returns x0 = latents − 14.614641·ε', () => {
-    const turbo = createScheduler('turbo', sdConfig({ timestep_spacing: 'trailing' }), 1);
+    const turbo = createScheduler('turbo', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 1);
     assertClose(turbo.step(f32(EPS), 0, f32(X), noNoise), X.map((x, i) => x - 14.614641 * (EPS[i] as number)));
   });
 });
@@ -118,19 +104,19 @@ describe('DDIM (η = 0)', () => {
     });
 
   test('step 0: ᾱ_999 0.004660099 → ᾱ_749 0.056623492', () => {
-    const ddim = createScheduler('ddim', sdConfig({ timestep_spacing: 'trailing' }), 4);
+    const ddim = createScheduler('ddim', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 4);
     assertClose(ddim.step(f32(EPS), 0, f32(X), noNoise), ddimExpected(0.004660099, 0.056623492));
   });
 
   test('last step goes to ᾱ_0 = 0.99915, or to a clean x0 with set_alpha_to_one', () => {
-    const ddim = createScheduler('ddim', sdConfig({ timestep_spacing: 'trailing' }), 4);
+    const ddim = createScheduler('ddim', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 4);
     assertClose(ddim.step(f32(EPS), 3, f32(X), noNoise), ddimExpected(0.675432414, 0.99915));
-    const toOne = createScheduler('ddim', sdConfig({ timestep_spacing: 'trailing', set_alpha_to_one: true }), 4);
+    const toOne = createScheduler('ddim', sd15ScheduleConfig({ timestep_spacing: 'trailing', set_alpha_to_one: true }), 4);
     assertClose(toOne.step(f32(EPS), 3, f32(X), noNoise), ddimExpected(0.675432414, 1));
   });
 
   test('clip_sample clamps x0 to ±1', () => {
-    const ddim = createScheduler('ddim', sdConfig({ timestep_spacing: 'trailing', clip_sample: true }), 4);
+    const ddim = createScheduler('ddim', sd15ScheduleConfig({ timestep_spacing: 'trailing', clip_sample: true }), 4);
     const [alpha, alphaPrev] = [0.004660099, 0.056623492];
     const expected = X.map((x, i) => {
       const eps = EPS[i] as number;
@@ -141,7 +127,7 @@ describe('DDIM (η = 0)', () => {
   });
 
   test('v-prediction: x0 = √ᾱ·x − √(1−ᾱ)·v, ε = √ᾱ·v + √(1−ᾱ)·x', () => {
-    const ddim = createScheduler('ddim', sdConfig({ timestep_spacing: 'trailing', prediction_type: 'v_prediction' }), 4);
+    const ddim = createScheduler('ddim', sd15ScheduleConfig({ timestep_spacing: 'trailing', prediction_type: 'v_prediction' }), 4);
     const [alpha, alphaPrev] = [0.004660099, 0.056623492];
     const expected = X.map((x, i) => {
       const v = EPS[i] as number;
@@ -196,7 +182,7 @@ describe('DPM++ 2M', () => {
   const trailingSigmas = [14.614641, 4.0817294, 1.6128862, 0.6932049, 0];
 
   test('trailing N = 4: first order, then second order, then x0 on the last step', () => {
-    const dpm = createScheduler('dpmpp_2m', sdConfig({ timestep_spacing: 'trailing' }), 4);
+    const dpm = createScheduler('dpmpp_2m', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 4);
     const expected = dpmReference(trailingSigmas, 4);
     let latents = f32(X);
     for (let k = 0; k < 4; k++) {
@@ -207,7 +193,7 @@ describe('DPM++ 2M', () => {
   });
 
   test('Karras N = 20, steps 0 and 1 (σ 14.614641 → 11.725365 → 9.340203)', () => {
-    const dpm = createScheduler('dpmpp_2m_karras', sdConfig(), 20);
+    const dpm = createScheduler('dpmpp_2m_karras', sd15ScheduleConfig(), 20);
     const expected = dpmReference([14.614641, 11.725365, 9.340203], 2);
     const first = dpm.step(f32(EPS), 0, f32(X), noNoise);
     assertClose(first, expected[0] as number[]);
@@ -215,7 +201,7 @@ describe('DPM++ 2M', () => {
   });
 
   test('v-prediction', () => {
-    const dpm = createScheduler('dpmpp_2m', sdConfig({ timestep_spacing: 'trailing', prediction_type: 'v_prediction' }), 4);
+    const dpm = createScheduler('dpmpp_2m', sd15ScheduleConfig({ timestep_spacing: 'trailing', prediction_type: 'v_prediction' }), 4);
     const expected = dpmReference(trailingSigmas, 2, true);
     const first = dpm.step(f32(EPS), 0, f32(X), noNoise);
     assertClose(first, expected[0] as number[]);
@@ -223,24 +209,24 @@ describe('DPM++ 2M', () => {
   });
 
   test('the last step (σ\' = 0, λ\' = +∞) returns x0 with no NaN, also as the only step', () => {
-    const single = createScheduler('dpmpp_2m', sdConfig({ timestep_spacing: 'trailing' }), 1);
+    const single = createScheduler('dpmpp_2m', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 1);
     const s = 14.614641;
     const alpha = 1 / Math.sqrt(s * s + 1);
     assertClose(single.step(f32(EPS), 0, f32(X), noNoise), X.map((x, i) => (x - s * alpha * (EPS[i] as number)) / alpha));
-    const karras = createScheduler('dpmpp_2m_karras', sdConfig(), 20);
+    const karras = createScheduler('dpmpp_2m_karras', sd15ScheduleConfig(), 20);
     let latents = f32(X);
     for (let k = 0; k < 20; k++) latents = karras.step(f32(EPS), k, latents, noNoise);
     assert.ok(latents.every(Number.isFinite));
   });
 
   test('a restarted loop does not reuse the history of the previous run', () => {
-    const dpm = createScheduler('dpmpp_2m', sdConfig({ timestep_spacing: 'trailing' }), 4);
+    const dpm = createScheduler('dpmpp_2m', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 4);
     const firstRun = dpm.step(f32(EPS), 0, f32(X), noNoise);
     dpm.step(f32(EPS), 1, firstRun, noNoise);
     const again = dpm.step(f32(EPS), 0, f32(X), noNoise);
     assert.deepEqual(Array.from(again), Array.from(firstRun));
     // Step 2 without step 1 before it falls back to first order instead of using stale x0.
-    const fresh = createScheduler('dpmpp_2m', sdConfig({ timestep_spacing: 'trailing' }), 4);
+    const fresh = createScheduler('dpmpp_2m', sd15ScheduleConfig({ timestep_spacing: 'trailing' }), 4);
     fresh.step(f32(EPS), 0, f32(X), noNoise);
     const skipped = fresh.step(f32(EPS), 2, f32(X), noNoise);
     const s = 1.6128862;
@@ -306,7 +292,7 @@ describe('LCM', () => {
 describe('guards', () => {
   test('step indices outside the schedule and mismatched sizes throw', () => {
     for (const name of ['euler', 'euler_a', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras', 'lcm', 'turbo'] as const) {
-      const scheduler = createScheduler(name, sdConfig(), 4);
+      const scheduler = createScheduler(name, sd15ScheduleConfig(), 4);
       assert.throws(() => scheduler.step(f32(EPS), 4, f32(X), constantNoise), /outside this 4-step schedule/, name);
       assert.throws(() => scheduler.step(f32(EPS), -1, f32(X), constantNoise), RangeError, name);
       assert.throws(() => scheduler.scaleModelInput(f32(X), 4), RangeError, name);
@@ -316,7 +302,7 @@ describe('guards', () => {
 
   test('every scheduler returns a new Float32Array of finite values over a whole run', () => {
     for (const name of ['euler', 'euler_a', 'ddim', 'dpmpp_2m', 'dpmpp_2m_karras', 'lcm', 'turbo'] as const) {
-      const scheduler = createScheduler(name, sdConfig(), 4);
+      const scheduler = createScheduler(name, sd15ScheduleConfig(), 4);
       let latents = f32(X.map((x) => x * scheduler.initNoiseSigma));
       for (let k = 0; k < scheduler.timesteps.length; k++) {
         const input = scheduler.scaleModelInput(latents, k);

@@ -4,24 +4,15 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createScheduler, readScheduleConfig, lcmTimesteps } from '../../src/providers/onnx-sd/scheduler/index.js';
+import { createScheduler, lcmTimesteps } from '../../src/providers/onnx-sd/scheduler/index.js';
 import type { ScheduleConfig } from '../../src/providers/onnx-sd/scheduler/index.js';
 import { trainingSchedule } from '../../src/providers/onnx-sd/scheduler/training-schedule.js';
 import { roundHalfEven } from '../../src/providers/onnx-sd/scheduler/timestep-spacing.js';
+import { sd15ScheduleConfig } from '../support/sd15-schedule-config.js';
 
 /** SD 1.5's config (PNDM, scaled_linear 0.00085→0.012, steps_offset 1) with a chosen spacing. */
 function sdConfig(timestepSpacing: ScheduleConfig['timestepSpacing']): ScheduleConfig {
-  return readScheduleConfig({
-    _class_name: 'PNDMScheduler',
-    beta_start: 0.00085,
-    beta_end: 0.012,
-    beta_schedule: 'scaled_linear',
-    num_train_timesteps: 1000,
-    set_alpha_to_one: false,
-    steps_offset: 1,
-    clip_sample: false,
-    timestep_spacing: timestepSpacing,
-  });
+  return sd15ScheduleConfig({ timestep_spacing: timestepSpacing });
 }
 
 /** Relative tolerance for float64 math against 6–9 digit literals. */

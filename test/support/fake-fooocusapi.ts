@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { delay, parseJson, samplePicture, sendBrokenJson, sendBytes, sendJson, startFakeServer, type FakeServer, type RecordedRequest } from './fake-fooocus.js';
+import { delay, parseJson, samplePicture, sendBrokenJson, sendBytes, sendJson, startFakeServer, type FakeServer, type RecordedRequest } from './fake-http-kit.js';
 
 export type FakeFooocusApiMode =
   | 'ok'

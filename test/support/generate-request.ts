@@ -1,15 +1,26 @@
-import type { GenerateRequest, GenerationProgress, ResumeSlot } from '../../src/providers/types.js';
+/** What a test needs to call a provider directly: a request that records, a registry context, a quick back-off. */
+import type { AppConfig } from '../../src/config/app-config.js';
+import { SecretRegistry } from '../../src/logging/secret-registry.js';
+import type { ProviderContext } from '../../src/providers/registry.js';
+import type { GenerateRequest, GenerationProgress } from '../../src/providers/types.js';
+import { createMemoryLogger, type LogRecord } from '../../src/util/logger.js';
 
-/** A GenerateRequest for calling a provider directly, recording the progress it reports. */
-export function generateRequest(overrides: Partial<GenerateRequest> = {}): GenerateRequest & { readonly progress: GenerationProgress[] } {
+export interface RecordingRequest extends GenerateRequest {
+  /** Every progress report, in order. */
+  readonly progress: GenerationProgress[];
+  /** Every state saved through the resume slot, in order. */
+  readonly saved: unknown[];
+}
+
+/**
+ * A GenerateRequest that records the progress it gets and the states saved through its resume
+ * slot. `saved`: what an earlier run saved (a restart); the slot loads the latest state saved
+ * since, or that one.
+ */
+export function generateRequest(overrides: Partial<GenerateRequest> & { saved?: unknown } = {}): RecordingRequest {
   const progress: GenerationProgress[] = [];
-  let saved: unknown;
-  const resume: ResumeSlot = {
-    load: () => saved,
-    save: async (state) => {
-      saved = state;
-    },
-  };
+  const saved: unknown[] = [];
+  const { saved: earlier, ...rest } = overrides;
   return {
     prompt: 'a lighthouse on a cliff at dawn',
     seed: 424242,
@@ -17,8 +28,27 @@ export function generateRequest(overrides: Partial<GenerateRequest> = {}): Gener
     height: 480,
     signal: new AbortController().signal,
     onProgress: (update) => progress.push(update),
-    resume,
-    ...overrides,
+    resume: {
+      load: () => (saved.length > 0 ? saved.at(-1) : earlier),
+      save: async (state) => void saved.push(state),
+    },
+    ...rest,
     progress,
+    saved,
+  };
+}
+
+/** Quick back-off: the behaviour of retrying, without the seconds. */
+export const FAST_RETRY = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } as const;
+
+/** What a provider factory (`create...Provider(section, context)`) gets, with its logs and secrets at hand. */
+export function providerContext(environment: Record<string, string | undefined> = {}): ProviderContext & { logs: LogRecord[]; secrets: SecretRegistry } {
+  const logger = createMemoryLogger();
+  return {
+    config: { optionsFile: '/data/options.yml' } as AppConfig,
+    logger,
+    secrets: new SecretRegistry(),
+    environment,
+    logs: logger.records,
   };
 }

@@ -7,20 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../util/logger.js';
 import { decodeBase64Image } from '../http/image-payload.js';
-import { OneAtATime } from '../http/one-at-a-time.js';
+import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHealth } from '../http/remote-health.js';
 import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { RemoteProvider } from '../http/remote-provider.js';
+import type { RetryPolicy } from '../http/retry.js';
+import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import { sizeForFrame } from '../remote-size.js';
-import {
-  ProviderError,
-  type GenerateRequest,
-  type ImageProvider,
-  type ProviderCapabilities,
-  type ProviderResult,
-  type Readiness,
-} from '../types.js';
+import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult } from '../types.js';
 import { a1111Error, INTERRUPT_PATH, MODELS_PATH, parseGenerationInfo, PROGRESS_PATH, progressSchema, TXT2IMG_PATH, txt2imgAnswerSchema } from './a1111-api.js';
 import { ProgressWatch } from './a1111-progress.js';
 
@@ -49,52 +43,24 @@ export interface A1111ProviderOptions {
 
 const modelsSchema = z.array(z.object({ title: z.string(), model_name: z.string().optional(), filename: z.string().optional() }));
 
-export class A1111Provider implements ImageProvider {
-  readonly id: string;
+export class A1111Provider extends RemoteProvider {
   readonly displayName = 'AUTOMATIC1111 / Forge';
   readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
   private readonly http: RemoteHttp;
-  private readonly health: RemoteHealth;
-  private readonly turns = new OneAtATime();
   /** The checkpoint's title as the server spells it, found by the readiness check. */
   private checkpointTitle: string | undefined;
 
   constructor(private readonly options: A1111ProviderOptions) {
-    this.id = options.id ?? 'a1111';
+    // One at a time: the server queues behind a lock with no timeout of its own.
+    super({ id: options.id ?? 'a1111', logger: options.logger, healthIntervalMs: options.healthIntervalMs, retry: options.retry, oneAtATime: true });
     this.http = new RemoteHttp({
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
       ...(options.auth === undefined ? {} : { basicAuth: options.auth }),
     });
-    this.health = new RemoteHealth({
-      name: this.id,
-      logger: options.logger,
-      intervalMs: options.healthIntervalMs,
-      probe: (signal) => this.probe(signal),
-    });
   }
 
-  readiness(): Readiness {
-    return this.health.readiness();
-  }
-
-  start(): Promise<void> {
-    return this.health.start();
-  }
-
-  refresh(): Promise<void> {
-    return this.health.refresh();
-  }
-
-  async close(): Promise<void> {
-    this.health.close();
-  }
-
-  generate(request: GenerateRequest): Promise<ProviderResult> {
-    return this.turns.run(request.signal, () => this.generateNow(request));
-  }
-
-  private async generateNow(request: GenerateRequest): Promise<ProviderResult> {
+  protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;
     const { width, height } = sizeForFrame(request.width, request.height, this.options.targetPixels, 64);
     // Named so progress and an interrupt can tell our job from someone else's on a shared box.
@@ -122,12 +88,7 @@ export class A1111Provider implements ImageProvider {
       : undefined;
     let answer: z.output<typeof txt2imgAnswerSchema>;
     try {
-      answer = await withRetries(() => this.txt2img(body, signal), {
-        ...(this.options.retry ?? DEFAULT_RETRY),
-        signal,
-        onRetry: (error, attempt, delayMs) =>
-          this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
-      });
+      answer = await this.retrying(signal, () => this.txt2img(body, signal));
     } catch (error) {
       if (signal.aborted || error instanceof JobTimeoutError) await this.interrupt(taskId);
       if (signal.aborted) throw signal.reason;
@@ -157,23 +118,9 @@ export class A1111Provider implements ImageProvider {
   }
 
   private async txt2img(body: Record<string, unknown>, signal: AbortSignal): Promise<z.output<typeof txt2imgAnswerSchema>> {
-    let response;
-    try {
-      response = await this.http.send({ path: TXT2IMG_PATH, json: body, signal });
-    } catch (error) {
-      if (error instanceof RemoteError && error.failure === 'timeout') throw new JobTimeoutError(error);
-      throw error;
-    }
+    const response = await timeoutIsFinal(() => this.http.send({ path: TXT2IMG_PATH, json: body, signal }), (timeout) => new JobTimeoutError(timeout));
     if (response.status < 200 || response.status >= 300) throw a1111Error(response);
-    const parsed = txt2imgAnswerSchema.safeParse(parseJsonBody(response));
-    if (!parsed.success) {
-      throw new RemoteError(`${response.url} answered without a picture: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`, {
-        failure: 'invalid-response',
-        status: response.status,
-        url: response.url,
-      });
-    }
-    return parsed.data;
+    return parseAnswer(txt2imgAnswerSchema, response, 'the generation');
   }
 
   /**
@@ -202,7 +149,7 @@ export class A1111Provider implements ImageProvider {
    * it. The server silently keeps its current model for an unknown checkpoint name, so a
    * typo would otherwise go unnoticed.
    */
-  private async probe(signal: AbortSignal): Promise<void> {
+  protected async probe(signal: AbortSignal): Promise<void> {
     const response = await this.http.send({ path: MODELS_PATH, signal });
     if (response.status < 200 || response.status >= 300) throw a1111Error(response);
     const wanted = this.options.checkpoint;

@@ -9,19 +9,14 @@ import { basename } from 'node:path';
 import type { Logger } from '../../util/logger.js';
 import { sleep } from '../http/abortable-sleep.js';
 import { imageFromBytes } from '../http/image-payload.js';
+import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHealth } from '../http/remote-health.js';
-import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { RemoteHttp } from '../http/remote-http.js';
+import { RemoteProvider } from '../http/remote-provider.js';
+import type { RetryPolicy } from '../http/retry.js';
+import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import { sizeForFrame } from '../remote-size.js';
-import {
-  ProviderError,
-  type GenerateRequest,
-  type ImageProvider,
-  type ProviderCapabilities,
-  type ProviderResult,
-  type Readiness,
-} from '../types.js';
+import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult, type Readiness } from '../types.js';
 import {
   comfyError,
   describeExecutionFailure,
@@ -63,12 +58,10 @@ const MAX_POLL_FAILURES = 5;
 /** Every this many empty history answers, check that the queue still holds the job. */
 const QUEUE_CHECK_EVERY = 5;
 
-export class ComfyUIProvider implements ImageProvider {
-  readonly id: string;
+export class ComfyUIProvider extends RemoteProvider {
   readonly displayName = 'ComfyUI';
   readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
   private readonly http: RemoteHttp;
-  private readonly health: RemoteHealth;
   /** ComfyUI sends a client's progress events to its own socket; one id per provider. */
   private readonly clientId = randomUUID();
   private workflow: Workflow;
@@ -77,33 +70,25 @@ export class ComfyUIProvider implements ImageProvider {
   private workflowProblem: string | undefined;
 
   constructor(private readonly options: ComfyUIProviderOptions) {
-    this.id = options.id ?? 'comfyui';
+    // Not one at a time here: ComfyUI queues prompts itself.
+    super({ id: options.id ?? 'comfyui', logger: options.logger, healthIntervalMs: options.healthIntervalMs, retry: options.retry });
     this.workflow = loadWorkflowFile(options.workflowFile);
     this.workflowMtimeMs = mtimeOf(options.workflowFile);
     this.warnAbout(this.workflow);
     this.http = new RemoteHttp({ baseUrl: options.baseUrl });
-    this.health = new RemoteHealth({ name: this.id, logger: options.logger, intervalMs: options.healthIntervalMs, probe: (signal) => this.probe(signal) });
   }
 
-  readiness(): Readiness {
-    return this.workflowProblem === undefined ? this.health.readiness() : { ready: false, reason: this.workflowProblem };
-  }
-
-  start(): Promise<void> {
-    return this.health.start();
+  override readiness(): Readiness {
+    return this.workflowProblem === undefined ? super.readiness() : { ready: false, reason: this.workflowProblem };
   }
 
   /** Re-reads the workflow when the file changed, and re-checks the server. */
-  async refresh(): Promise<void> {
+  override async refresh(): Promise<void> {
     this.reloadWorkflowIfChanged();
-    await this.health.refresh();
+    await super.refresh();
   }
 
-  async close(): Promise<void> {
-    this.health.close();
-  }
-
-  async generate(request: GenerateRequest): Promise<ProviderResult> {
+  protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;
     signal.throwIfAborted();
     if (this.workflowProblem !== undefined) throw new ProviderError(this.workflowProblem);
@@ -117,16 +102,10 @@ export class ComfyUIProvider implements ImageProvider {
       height,
       steps: this.options.steps,
     });
-    const retry = {
-      ...(this.options.retry ?? DEFAULT_RETRY),
-      signal,
-      onRetry: (error: Error, attempt: number, delayMs: number) =>
-        this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
-    };
     // The submit is not cut short by an abort: a prompt the server queued while we stopped
     // listening would run with nobody waiting. The caller is released at once, and the
     // prompt is taken off the server as soon as its id is known.
-    const submission = withRetries(() => this.submit(graph), retry);
+    const submission = this.retrying(signal, () => this.submit(graph));
     let promptId: string;
     try {
       promptId = await untilAborted(submission, signal);
@@ -150,9 +129,8 @@ export class ComfyUIProvider implements ImageProvider {
     }
     const image = pickImage(entry);
     if (!image) throw new ProviderError('the workflow finished without an image (does it end in a SaveImage node?)');
-    const response = await withRetries(
-      () => this.http.fetchBytes({ path: VIEW_PATH, query: { filename: image.filename, subfolder: image.subfolder, type: image.type }, signal }),
-      retry,
+    const response = await this.retrying(signal, () =>
+      this.http.fetchBytes({ path: VIEW_PATH, query: { filename: image.filename, subfolder: image.subfolder, type: image.type }, signal }),
     );
     const picture = imageFromBytes(response.body, 'picture');
     this.health.markUp();
@@ -171,20 +149,10 @@ export class ComfyUIProvider implements ImageProvider {
   }
 
   private async submit(graph: Record<string, unknown>): Promise<string> {
-    let response;
-    try {
-      response = await this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } });
-    } catch (error) {
-      // The prompt may be queued already: sending it again could make the picture twice.
-      if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
-      throw error;
-    }
+    // The prompt may be queued already: sending it again could make the picture twice.
+    const response = await timeoutIsFinal(() => this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } }));
     if (response.status < 200 || response.status >= 300) throw comfyError(response);
-    const parsed = submitAnswerSchema.safeParse(parseJsonBody(response));
-    if (!parsed.success) {
-      throw new RemoteError(`${response.url} answered without a prompt_id`, { failure: 'invalid-response', status: response.status, url: response.url });
-    }
-    return parsed.data.prompt_id;
+    return parseAnswer(submitAnswerSchema, response, 'the new prompt').prompt_id;
   }
 
   /** Polls the history until the prompt is done; a failed run is a final failure. */
@@ -267,7 +235,7 @@ export class ComfyUIProvider implements ImageProvider {
     }
   }
 
-  private async probe(signal: AbortSignal): Promise<void> {
+  protected async probe(signal: AbortSignal): Promise<void> {
     await this.http.fetchJson({ path: SYSTEM_STATS_PATH, signal });
   }
 

@@ -8,11 +8,12 @@ import { sleep } from '../http/abortable-sleep.js';
 import { decodeBase64Image } from '../http/image-payload.js';
 import { isOtherOrigin } from '../http/other-origin.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHealth } from '../http/remote-health.js';
 import { RemoteHttp } from '../http/remote-http.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { RemoteProvider } from '../http/remote-provider.js';
+import type { RetryPolicy } from '../http/retry.js';
+import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import type { PictureFormat } from '../../library/picture.js';
-import { ProviderError, type GenerateRequest, type ImageProvider, type ProviderCapabilities, type ProviderResult, type Readiness } from '../types.js';
+import type { GenerateRequest, ProviderCapabilities, ProviderResult } from '../types.js';
 import { aspectRatioForFrame } from './aspect-ratios.js';
 import { fetchResultPicture, resultLocation, savedJobId, savedJobState } from './fooocus-common.js';
 
@@ -68,15 +69,11 @@ export interface FooocusFields {
   readonly sharpness?: number;
 }
 
-export abstract class FooocusJobProvider implements ImageProvider {
-  readonly id: string;
-  abstract readonly displayName: string;
+export abstract class FooocusJobProvider extends RemoteProvider {
   readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
   protected readonly http: RemoteHttp;
   /** For result URLs on another host: the API key stays with the configured server. */
   private readonly download: RemoteHttp;
-  private readonly health: RemoteHealth;
-  protected readonly retry: Omit<RetryPolicy, 'signal' | 'onRetry'>;
 
   constructor(
     protected readonly options: FooocusProviderOptions,
@@ -84,54 +81,30 @@ export abstract class FooocusJobProvider implements ImageProvider {
     /** Path prefix of result URLs on the server (`/files/`, `/outputs/`). */
     private readonly resultMarker: string,
   ) {
-    this.id = options.id ?? defaultId;
-    this.retry = options.retry ?? DEFAULT_RETRY;
+    // Not one at a time here: Fooocus queues async jobs itself.
+    super({ id: options.id ?? defaultId, logger: options.logger, healthIntervalMs: options.healthIntervalMs, retry: options.retry });
     this.http = new RemoteHttp({
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs,
       ...(options.apiKey === undefined ? {} : { headers: { 'X-API-KEY': options.apiKey } }),
     });
     this.download = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
-    this.health = new RemoteHealth({
-      name: this.id,
-      logger: options.logger,
-      intervalMs: options.healthIntervalMs,
-      probe: (signal) => this.probe(signal),
-    });
   }
 
   /** The API's name for the saved job state, so another provider's state is never polled here. */
   protected abstract readonly jobKind: string;
-  /** A cheap request that fails when the server is down or refuses the key. */
-  protected abstract probe(signal: AbortSignal): Promise<void>;
   /** Queues the job; resolves with its id. */
   protected abstract submit(fields: FooocusFields, signal: AbortSignal): Promise<string>;
   protected abstract poll(job: string, signal: AbortSignal): Promise<JobPoll>;
 
-  readiness(): Readiness {
-    return this.health.readiness();
-  }
-
-  start(): Promise<void> {
-    return this.health.start();
-  }
-
-  refresh(): Promise<void> {
-    return this.health.refresh();
-  }
-
-  async close(): Promise<void> {
-    this.health.close();
-  }
-
-  async generate(request: GenerateRequest): Promise<ProviderResult> {
+  protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;
     signal.throwIfAborted();
     const fields = this.fields(request);
     try {
       let job = savedJobId(request.resume.load(), this.jobKind);
       if (job === undefined) {
-        job = await this.retrying(signal, () => submitOnce(() => this.submit(fields, signal)));
+        job = await this.retrying(signal, () => timeoutIsFinal(() => this.submit(fields, signal)));
         await request.resume.save(savedJobState(this.jobKind, job));
         this.options.logger.debug(`provider ${this.id}: job queued`, { job, aspect_ratio: fields.aspect_ratios_selection });
       } else {
@@ -212,27 +185,5 @@ export abstract class FooocusJobProvider implements ImageProvider {
     const location = resultLocation(picture.url, this.resultMarker);
     const client = isOtherOrigin(location, this.options.baseUrl) ? this.download : this.http;
     return fetchResultPicture(client, location, signal, this.retry);
-  }
-
-  protected retrying<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    return withRetries(attempt, {
-      ...this.retry,
-      signal,
-      onRetry: (error, attemptNumber, delayMs) =>
-        this.options.logger.warn(`provider ${this.id}: attempt ${attemptNumber} failed; trying again`, { reason: error.message, delayMs }),
-    });
-  }
-}
-
-/**
- * A submit that timed out may still have been queued: sending it again could run the job
- * twice on the GPU. Refused connections and error answers are safe to retry; a timeout is not.
- */
-async function submitOnce<T>(submit: () => Promise<T>): Promise<T> {
-  try {
-    return await submit();
-  } catch (error) {
-    if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
-    throw error;
   }
 }

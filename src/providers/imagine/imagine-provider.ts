@@ -6,20 +6,14 @@
  */
 import type { Logger } from '../../util/logger.js';
 import { decodeBase64Image } from '../http/image-payload.js';
-import { OneAtATime } from '../http/one-at-a-time.js';
+import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHealth } from '../http/remote-health.js';
 import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { RemoteProvider } from '../http/remote-provider.js';
+import type { RetryPolicy } from '../http/retry.js';
+import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import { sizeForFrame } from '../remote-size.js';
-import {
-  ProviderError,
-  type GenerateRequest,
-  type ImageProvider,
-  type ProviderCapabilities,
-  type ProviderResult,
-  type Readiness,
-} from '../types.js';
+import type { GenerateRequest, ProviderCapabilities, ProviderResult } from '../types.js';
 import { exactSeed, GENERATE_PATH, generateAnswerSchema, imagineError, MODELS_PATH, modelsAnswerSchema } from './imagine-api.js';
 
 export interface ImagineProviderOptions {
@@ -42,42 +36,19 @@ export interface ImagineProviderOptions {
   readonly retry?: Omit<RetryPolicy, 'signal' | 'onRetry'>;
 }
 
-export class ImagineProvider implements ImageProvider {
-  readonly id: string;
+export class ImagineProvider extends RemoteProvider {
   readonly displayName = 'Imagine';
   readonly capabilities: ProviderCapabilities = { acceptsPrompt: true, acceptsNegative: true, paid: false, generates: true };
   private readonly http: RemoteHttp;
-  private readonly health: RemoteHealth;
-  private readonly turns = new OneAtATime();
 
   constructor(private readonly options: ImagineProviderOptions) {
-    this.id = options.id ?? 'imagine';
+    // One at a time: the server has no queue, and each request loads its own pipeline.
+    // It cannot stop a non-stream job either: an abort only stops our waiting.
+    super({ id: options.id ?? 'imagine', logger: options.logger, healthIntervalMs: options.healthIntervalMs, retry: options.retry, oneAtATime: true });
     this.http = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
-    this.health = new RemoteHealth({ name: this.id, logger: options.logger, intervalMs: options.healthIntervalMs, probe: (signal) => this.probe(signal) });
   }
 
-  readiness(): Readiness {
-    return this.health.readiness();
-  }
-
-  start(): Promise<void> {
-    return this.health.start();
-  }
-
-  refresh(): Promise<void> {
-    return this.health.refresh();
-  }
-
-  async close(): Promise<void> {
-    this.health.close();
-  }
-
-  generate(request: GenerateRequest): Promise<ProviderResult> {
-    // The server cannot stop a non-stream job: an abort only stops our waiting.
-    return this.turns.run(request.signal, () => this.generateNow(request));
-  }
-
-  private async generateNow(request: GenerateRequest): Promise<ProviderResult> {
+  protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;
     const { width, height } = sizeForFrame(request.width, request.height, this.options.targetPixels, 64);
     const body = {
@@ -96,12 +67,7 @@ export class ImagineProvider implements ImageProvider {
     request.onProgress?.({ step: 0, total: this.options.steps });
     let answer;
     try {
-      answer = await withRetries(() => this.post(body, signal), {
-        ...(this.options.retry ?? DEFAULT_RETRY),
-        signal,
-        onRetry: (error, attempt, delayMs) =>
-          this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
-      });
+      answer = await this.retrying(signal, () => this.post(body, signal));
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       // The server may be gone: check now, not at the next interval.
@@ -129,29 +95,15 @@ export class ImagineProvider implements ImageProvider {
   }
 
   private async post(body: Record<string, unknown>, signal: AbortSignal) {
-    let response;
-    try {
-      response = await this.http.send({ path: GENERATE_PATH, json: body, signal });
-    } catch (error) {
-      // The server keeps generating for a caller that left: a second copy would load a
-      // second pipeline beside the first.
-      if (error instanceof RemoteError && error.failure === 'timeout') throw new ProviderError(error.message, { cause: error });
-      throw error;
-    }
+    // The server keeps generating for a caller that left: a second copy would load a second
+    // pipeline beside the first.
+    const response = await timeoutIsFinal(() => this.http.send({ path: GENERATE_PATH, json: body, signal }));
     if (response.status < 200 || response.status >= 300) throw imagineError(response);
-    const parsed = generateAnswerSchema.safeParse(parseJsonBody(response));
-    if (!parsed.success) {
-      throw new RemoteError(`${response.url} answered without a picture: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`, {
-        failure: 'invalid-response',
-        status: response.status,
-        url: response.url,
-      });
-    }
-    return parsed.data;
+    return parseAnswer(generateAnswerSchema, response, 'the generation');
   }
 
   /** Readiness: the model list answers and holds the configured model. */
-  private async probe(signal: AbortSignal): Promise<void> {
+  protected async probe(signal: AbortSignal): Promise<void> {
     const response = await this.http.send({ path: MODELS_PATH, signal });
     if (response.status < 200 || response.status >= 300) throw imagineError(response);
     const parsed = modelsAnswerSchema.safeParse(parseJsonBody(response));

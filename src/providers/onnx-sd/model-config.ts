@@ -4,8 +4,8 @@
  * model_index.json and the per-model config.json files are optional; the scheduler config
  * is required.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists } from '../../util/read-if-exists.js';
 
 export interface ModelConfig {
   /** model_index.json `_class_name` (OnnxStableDiffusionPipeline, ORTStableDiffusionPipeline, ...). */
@@ -44,13 +44,8 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
 }
 
 async function readOptionalJson(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

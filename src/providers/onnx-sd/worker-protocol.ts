@@ -5,9 +5,8 @@
  * Cancellation travels two ways: a `cancel` message, and a flag in shared memory the
  * worker reads between steps, so it is seen even while the worker's event loop is busy.
  */
-import type { GenerateParams } from './sd-pipeline.js';
-import type { ExecutionProviderName, SessionSettings } from './session-factory.js';
-import type { SchedulerName } from './scheduler/scheduler.js';
+import type { GenerateParams, PipelineImage, PipelineInfo } from './sd-pipeline.js';
+import type { SessionSettings } from './session-factory.js';
 
 /** Which model to have loaded, and how. A different spec reloads the sessions. */
 export interface LoadSpec extends SessionSettings {
@@ -34,25 +33,11 @@ export type ToWorker =
   | { readonly kind: 'cancel'; readonly job: number }
   | ({ readonly kind: 'debug' } & DebugAction);
 
-export interface LoadedModel {
-  readonly executionProvider: ExecutionProviderName;
-  readonly defaultScheduler: SchedulerName;
-  readonly lcm: boolean;
-  readonly fixedSize?: { readonly width: number; readonly height: number };
-}
+/** What the main thread learns about a loaded model. */
+export type LoadedModel = Pick<PipelineInfo, 'executionProvider' | 'defaultScheduler' | 'lcm' | 'fixedSize'>;
 
-export interface WorkerImage {
-  /** Interleaved RGB, transferred (not copied) from the worker. */
-  readonly rgb: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  readonly scheduler: SchedulerName;
-  readonly steps: number;
-  readonly guidance: number;
-  readonly seed: number;
-  readonly seconds: number;
-  readonly executionProvider: ExecutionProviderName;
-}
+/** A finished picture, less the pipeline's timings; `rgb` is transferred (not copied) from the worker. */
+export type WorkerImage = Omit<PipelineImage, 'timings'>;
 
 export type FromWorker =
   | { readonly kind: 'loaded'; readonly job: number; readonly model: LoadedModel }

@@ -7,22 +7,14 @@
 import { z } from 'zod';
 import type { Logger } from '../../util/logger.js';
 import { decodeBase64Image, imageFromBytes } from '../http/image-payload.js';
-import { OneAtATime } from '../http/one-at-a-time.js';
 import { isOtherOrigin } from '../http/other-origin.js';
 import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHealth } from '../http/remote-health.js';
 import { RemoteHttp } from '../http/remote-http.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../http/retry.js';
+import { RemoteProvider } from '../http/remote-provider.js';
+import { withRetries, type RetryPolicy } from '../http/retry.js';
 import type { PictureFormat } from '../../library/picture.js';
-import {
-  ProviderError,
-  type GenerateRequest,
-  type ImageProvider,
-  type ProviderCapabilities,
-  type ProviderResult,
-  type Readiness,
-} from '../types.js';
+import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult } from '../types.js';
 import { planBody, type BodyOptions, type OpenAiFlavor, type PlannedBody } from './openai-body.js';
 import { openAiError } from './openai-errors.js';
 import { listedSizes } from './openai-sizes.js';
@@ -74,20 +66,22 @@ const DISPLAY_NAMES: Readonly<Record<OpenAiFlavor, string>> = {
 
 const SAFE_TO_REPEAT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export class OpenAiProvider implements ImageProvider {
-  readonly id: string;
+export class OpenAiProvider extends RemoteProvider {
   readonly displayName: string;
   readonly capabilities: ProviderCapabilities;
   private readonly http: RemoteHttp;
   /** For result URLs on other hosts (OpenAI's blob storage): no key goes there. */
   private readonly download: RemoteHttp;
-  private readonly health: RemoteHealth;
-  /** LocalAI and the Qwen service run one picture at a time on one GPU; OpenAI takes many. */
-  private readonly turns: OneAtATime | undefined;
-  private readonly retry: Omit<RetryPolicy, 'signal' | 'onRetry'>;
 
   constructor(private readonly options: OpenAiProviderOptions) {
-    this.id = options.id ?? options.flavor;
+    super({
+      id: options.id ?? options.flavor,
+      logger: options.logger,
+      healthIntervalMs: options.healthIntervalMs,
+      retry: options.retry,
+      // LocalAI and the Qwen service run one picture at a time on one GPU; OpenAI takes many.
+      oneAtATime: options.flavor !== 'openai',
+    });
     this.displayName = DISPLAY_NAMES[options.flavor];
     this.capabilities = {
       acceptsPrompt: true,
@@ -96,7 +90,6 @@ export class OpenAiProvider implements ImageProvider {
       paid: options.flavor === 'openai',
       generates: true,
     };
-    this.retry = options.retry ?? DEFAULT_RETRY;
     const headers: Record<string, string> = {
       ...(options.apiKey === undefined ? {} : { Authorization: `Bearer ${options.apiKey}` }),
       ...(options.organization === undefined ? {} : { 'OpenAI-Organization': options.organization }),
@@ -104,47 +97,15 @@ export class OpenAiProvider implements ImageProvider {
     };
     this.http = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs, headers });
     this.download = new RemoteHttp({ baseUrl: options.baseUrl, timeoutMs: options.timeoutMs });
-    this.turns = options.flavor === 'openai' ? undefined : new OneAtATime();
-    this.health = new RemoteHealth({
-      name: this.id,
-      logger: options.logger,
-      intervalMs: options.healthIntervalMs,
-      probe: (signal) => this.probe(signal),
-    });
   }
 
-  readiness(): Readiness {
-    return this.health.readiness();
-  }
-
-  start(): Promise<void> {
-    return this.health.start();
-  }
-
-  refresh(): Promise<void> {
-    return this.health.refresh();
-  }
-
-  async close(): Promise<void> {
-    this.health.close();
-  }
-
-  generate(request: GenerateRequest): Promise<ProviderResult> {
-    return this.turns === undefined ? this.generateNow(request) : this.turns.run(request.signal, () => this.generateNow(request));
-  }
-
-  private async generateNow(request: GenerateRequest): Promise<ProviderResult> {
+  protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;
     signal.throwIfAborted();
     this.requireKey();
     const plan = planBody(request, this.options);
     try {
-      const answer = await withRetries(() => this.post(plan, signal), {
-        ...this.retry,
-        signal,
-        onRetry: (error, attempt, delayMs) =>
-          this.options.logger.warn(`provider ${this.id}: attempt ${attempt} failed; trying again`, { reason: error.message, delayMs }),
-      });
+      const answer = await this.retrying(signal, () => this.post(plan, signal));
       const item = answer.data[0] as z.output<typeof answerSchema>['data'][number];
       const picture = await this.readPicture(item, signal);
       this.health.markUp();
@@ -225,7 +186,7 @@ export class OpenAiProvider implements ImageProvider {
     }
   }
 
-  private async probe(signal: AbortSignal): Promise<void> {
+  protected async probe(signal: AbortSignal): Promise<void> {
     this.requireKey();
     const path = this.options.healthPath ?? (this.options.flavor === 'qwen' ? OPENAPI_PATH : MODELS_PATH);
     const response = await this.http.send({ path, signal });

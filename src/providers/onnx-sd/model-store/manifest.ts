@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../../util/atomic-write.js';
+import { readTextIfExists } from '../../../util/read-if-exists.js';
 
 /**
  * Written last by a pull, atomically: a model folder counts as a complete download only when
@@ -52,13 +52,8 @@ export class ManifestError extends Error {
 /** The manifest in `dir`, undefined when there is none, ManifestError when it is unreadable. */
 export async function readManifest(dir: string): Promise<ModelManifest | undefined> {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
