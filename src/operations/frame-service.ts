@@ -263,10 +263,8 @@ export class FrameService {
   ): Promise<void> {
     const { logger, frame, operations, jobs, ledger, observer } = this.options;
     const controller = new AbortController();
-    const timeout = setTimeout(
-      () => controller.abort(new Error(`generation took longer than ${this.options.generationTimeoutMs / 60_000} minutes`)),
-      this.options.generationTimeoutMs,
-    );
+    const timeoutMs = provider.generationTimeoutMs ?? this.options.generationTimeoutMs;
+    const timeout = setTimeout(() => controller.abort(new Error(`generation took longer than ${timeoutMs >= 60_000 ? `${timeoutMs / 60_000} minutes` : `${timeoutMs / 1000} s`}`)), timeoutMs);
     timeout.unref();
     const onShutdown = (): void => controller.abort(this.shutdownController.signal.reason);
     this.shutdownController.signal.addEventListener('abort', onShutdown, { once: true });

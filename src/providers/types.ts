@@ -86,6 +86,12 @@ export interface ImageProvider {
   /** A human name for logs and the status page. */
   readonly displayName: string;
   readonly capabilities: ProviderCapabilities;
+  /**
+   * How long one generation may take, when this provider knows better than the server-wide
+   * `generation_timeout_minutes` (a remote job that can legitimately wait an hour in a queue,
+   * bounded by the provider's own option). Undefined: the server-wide limit.
+   */
+  readonly generationTimeoutMs?: number;
   /** Cheap, synchronous: may not do I/O. Providers that need a remote check cache its result. */
   readiness(): Readiness;
   /** Makes one image. Rejects with the signal's reason when aborted. */

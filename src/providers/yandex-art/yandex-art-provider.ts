@@ -85,6 +85,7 @@ export class YandexArtProvider implements ImageProvider {
   private readonly seenSecrets = new Set<string>();
   private readonly pollIntervalMs: number;
   private readonly maxWaitMs: number;
+  readonly generationTimeoutMs: number;
   private readonly negativePrefix: string;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
@@ -101,6 +102,10 @@ export class YandexArtProvider implements ImageProvider {
     this.clock = options.clock ?? systemClock;
     this.pollIntervalMs = options.pollIntervalMs ?? 10_000;
     this.maxWaitMs = options.maxWaitMs ?? 60 * 60_000;
+    // max_wait_minutes bounds a picture (from its POST, across restarts); the server-wide
+    // generation timeout must not cut it shorter. A minute more lets our own, clearer
+    // "not ready after N minutes" come first.
+    this.generationTimeoutMs = this.maxWaitMs + 60_000;
     this.negativePrefix = options.negativePrefix ?? DEFAULT_NEGATIVE_PREFIX;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.retryBaseMs = options.retryBaseMs ?? 2000;
