@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Middleware } from 'koa';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../util/logger.js';
@@ -13,9 +14,18 @@ export function allowedNetworks(networks: readonly string[], logger: Logger): Mi
   const allowlist = new NetworkAllowlist(networks);
   // A scanner knocking all day must not fill the log: one warning per address and day.
   const warned = new LRUCache<string, true>({ max: 1024, ttl: 24 * 60 * 60 * 1000 });
+  // One verdict per connection: a frame fleet on keep-alive would otherwise parse the same
+  // peer address on every request (a few microseconds each, on the hottest path).
+  const verdicts = new WeakMap<Socket, boolean>();
   return async (ctx, next) => {
-    const address = ctx.req.socket.remoteAddress;
-    if (allowlist.allows(address)) {
+    const socket = ctx.req.socket;
+    const address = socket.remoteAddress;
+    let allowed = verdicts.get(socket);
+    if (allowed === undefined) {
+      allowed = allowlist.allows(address);
+      verdicts.set(socket, allowed);
+    }
+    if (allowed) {
       await next();
       return;
     }
