@@ -29,6 +29,12 @@ COPY src ./src
 COPY web ./web
 RUN npm run build
 RUN npm prune --omit=dev --no-audit --no-fund
+# onnxruntime-node ships its binaries for every OS and CPU (about 290 MB); keep this one's, and
+# check that the binding still loads.
+RUN arch="$(node -p process.arch)" \
+    && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
+    && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + \
+    && node -e "require(process.argv[1])" onnxruntime-node
 
 # ---- runtime: production node_modules, the compiled code, nothing else ----
 FROM node:20-bookworm-slim AS runtime

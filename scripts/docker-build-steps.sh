@@ -46,6 +46,7 @@ EXPECTED=(
   'COPY web ./web'
   'RUN npm run build'
   'RUN npm prune --omit=dev --no-audit --no-fund'
+  'RUN arch="$(node -p process.arch)" && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} + && node -e "require(process.argv[1])" onnxruntime-node'
   'FROM node:20-bookworm-slim AS runtime'
   'RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tzdata && rm -rf /var/lib/apt/lists/*'
   'ENV NODE_ENV=production TZ=UTC PORT=8099 DATA_DIR=/data IMAGES_DIR=/images LOG_DIR=/log'
