@@ -1,13 +1,15 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pullModel, type PullTarget } from '../../src/providers/onnx-sd/model-store/downloader.js';
 import { ChecksumMismatchError, ModelDownloadError } from '../../src/providers/onnx-sd/model-store/download-errors.js';
 import { MANIFEST_FILE, readManifest } from '../../src/providers/onnx-sd/model-store/manifest.js';
 import { checkModelLayout } from '../../src/providers/onnx-sd/model-store/model-layout.js';
+import { SdPipeline } from '../../src/providers/onnx-sd/sd-pipeline.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { writeTinySdModel } from '../support/tiny-sd-model.js';
 import { fakeSdFiles, sha256, startFakeHub, type FakeHub, type FakeHubFile, type FakeRepo } from './model-store-fake-hub.js';
 
 const INCLUDE = ['model_index.json', 'text_encoder/', 'unet/model.onnx', 'unet/weights.pb', 'vae_decoder/', 'tokenizer/', 'scheduler/'];
@@ -243,6 +245,29 @@ describe('pullModel against a fake hub', () => {
     assert.equal(error.status, 404);
     assert.match(error.message, /no such repository, revision or file/);
     assert.equal(await stat(path.join(modelsDir, 'tiny')).catch(() => undefined), undefined, 'no empty folder left');
+  });
+
+  test('a tiny real export (diffusers layout, weights.pb) pulled from the hub makes a picture', async () => {
+    const source = await writeTinySdModel(path.join(root, 'source'), { externalData: 'weights.pb' });
+    const repoFiles: FakeHubFile[] = [];
+    for (const entry of await readdir(source, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const full = path.join(entry.parentPath, entry.name);
+      const relative = path.relative(source, full).split(path.sep).join('/');
+      repoFiles.push({ path: relative, content: await readFile(full), lfs: /\.(onnx|pb)$/.test(relative) });
+    }
+    await start(repoFiles);
+    const include = ['model_index.json', 'text_encoder/', 'unet/', 'vae_decoder/', 'tokenizer/', 'scheduler/'];
+    const result = await pullModel({ ...TARGET, include }, { modelsDir, endpoint: hub.endpoint });
+    assert.ok(result.manifest.files.some((file) => file.path === 'unet/weights.pb'));
+    assert.deepEqual(await checkModelLayout(result.dir), { ok: true });
+    const pipeline = await SdPipeline.load({ modelDir: result.dir, executionProvider: 'cpu', graphOptimization: 'all' });
+    try {
+      const image = await pipeline.generate({ prompt: 'a photo of a cat', seed: 3, steps: 2, guidance: 7.5, width: 64, height: 64 });
+      assert.equal(image.rgb.length, 64 * 64 * 3);
+    } finally {
+      await pipeline.release();
+    }
   });
 
   test('a revision given as the commit works, and the manifest records it', async () => {

@@ -93,7 +93,9 @@ describe('providers.onnx options', () => {
       assert.throws(() => parse(section), (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
     fails({}, /providers\.onnx\.model: expected a model name/);
     fails({ model: 'x', scheduler: 'pndm' }, /providers\.onnx\.scheduler: unknown scheduler "pndm"; expected one of euler, euler_a/);
-    fails({ model: 'x', width: 500 }, /providers\.onnx\.width: expected a width that is a multiple of 8/);
+    fails({ model: 'x', width: 500 }, /providers\.onnx\.width: expected a width that is a multiple of 64/);
+    // A multiple of 8 is not enough: SD UNets need latent sides in multiples of 8 (pictures in 64s).
+    fails({ model: 'x', height: 520 }, /providers\.onnx\.height: expected a height that is a multiple of 64/);
     fails({ model: 'x', seed: 'lucky' }, /providers\.onnx\.seed: expected random or a whole number/);
     fails({ model: 'x', execution_provider: 'rocm' }, /providers\.onnx\.execution_provider: expected cpu or cuda/);
     fails({ model: 'x', stpes: 3 }, /unknown option "stpes"/);

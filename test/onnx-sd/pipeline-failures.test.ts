@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { writeTinySdModel } from '../support/tiny-sd-model.js';
 
 let root: string;
 let slow: LoadSpec;
+let heavy: LoadSpec;
 let corrupt: LoadSpec;
 
 /** Many steps of a UNet with some real work: stays busy long enough to be interrupted. */
@@ -27,6 +29,9 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'aiframe-'));
   const spec = (dir: string): LoadSpec => ({ modelDir: dir, executionProvider: 'cpu', graphOptimization: 'all', threads: 1 });
   slow = spec(await writeTinySdModel(join(root, 'slow'), { heavy: { channels: 64, layers: 2 } }));
+  // Each UNet run is one long native call (about half a second at 512×512 here, more than a
+  // second at 768×768), like a real UNet step on a CPU: the worker cannot see a cancel inside it.
+  heavy = spec(await writeTinySdModel(join(root, 'heavy'), { heavy: { channels: 384, layers: 5 } }));
   corrupt = spec(await writeTinySdModel(join(root, 'corrupt')));
   await writeFile(join(corrupt.modelDir, 'unet', 'model.onnx'), 'this is not a protobuf');
 });
@@ -44,6 +49,39 @@ function atStep(at: number, action: () => void): (step: number) => void {
       action();
     }
   };
+}
+
+let scenarios = 0;
+
+/**
+ * Runs `body` in a child Node process with `SdWorkerClient`, `logger`, the `heavy` and `slow`
+ * specs and the `long`/`short` params in scope; `report(object)` merges into the result. The
+ * child must exit with status 0: a process abort (SIGABRT) fails the test with its output.
+ */
+async function scenario(body: string): Promise<Record<string, unknown>> {
+  const module = (path: string): string => JSON.stringify(new URL(path, import.meta.url).href);
+  const code = `
+    const { SdWorkerClient } = await import(${module('../../src/providers/onnx-sd/sd-worker-client.js')});
+    const { createMemoryLogger } = await import(${module('../../src/util/logger.js')});
+    const logger = createMemoryLogger();
+    const heavy = ${JSON.stringify(heavy)};
+    const slow = ${JSON.stringify(slow)};
+    const long = ${JSON.stringify(LONG)};
+    const short = ${JSON.stringify(SHORT)};
+    const report = (object) => process.stdout.write(JSON.stringify(object) + '\\n');
+    ${body}
+  `;
+  // A file, not --eval: worker threads inherit the parent's execArgv (--input-type would break them).
+  const file = join(root, `scenario-${++scenarios}.mjs`);
+  await writeFile(file, code);
+  const child = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [file], { timeout: 60_000 }, (error, stdout, stderr) => {
+      const failed = error as (Error & { code?: number | string; signal?: string }) | null;
+      resolve({ code: failed ? (typeof failed.code === 'number' ? failed.code : -1) : 0, signal: failed?.signal ?? null, stdout, stderr });
+    });
+  });
+  assert.equal(child.code, 0, `the child process ended with ${child.signal ?? `status ${child.code}`}: ${child.stderr.slice(-800)}`);
+  return Object.assign({}, ...child.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>));
 }
 
 describe('worker failures and cancellation', () => {
@@ -143,7 +181,8 @@ describe('worker failures and cancellation', () => {
     const client = new SdWorkerClient({ logger, cancelGraceMs: 200 });
     try {
       await assert.rejects(
-        // Stuck for a minute, like a native call that never returns.
+        // Stuck for a minute between two steps, like a bug in our own JavaScript (a stuck
+        // onnxruntime call is another matter: see the tests below).
         client.generate(slow, LONG, { signal: controller.signal, onProgress: atStep(1, () => client.debug({ action: 'hang', ms: 60_000 })) }),
         (error: unknown) => error === reason,
       );
@@ -153,6 +192,64 @@ describe('worker failures and cancellation', () => {
     } finally {
       await client.close();
     }
+  });
+
+  test('a cancel during a step longer than the grace time still lets the worker finish the step and stop by itself', async () => {
+    // Real UNet steps on a CPU take 5-20 s; terminating the worker then would throw its loaded
+    // model away (and gain nothing: a native run cannot be interrupted). The grace counts steps.
+    const logger = createMemoryLogger();
+    const client = new SdWorkerClient({ logger, cancelGraceMs: 1 });
+    try {
+      const controller = new AbortController();
+      const reason = new Error('user cancelled');
+      await assert.rejects(
+        client.generate(heavy, { ...LONG, width: 512, height: 512 }, { signal: controller.signal, onProgress: atStep(2, () => controller.abort(reason)) }),
+        (error: unknown) => error === reason,
+      );
+      assert.ok(!logger.records.some((record) => /did not stop/.test(record.message)), 'not terminated');
+      await client.generate(slow, SHORT);
+      assert.equal(client.workersStarted, 1, 'the worker and its loaded sessions were kept');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a cancel outlasting its grace inside a long onnxruntime run: caller answered, worker kept, no crash', async () => {
+    // Cancelled 300 ms into step 0, before any step was timed, with a 50 ms grace: onnxruntime
+    // is inside the UNet's run for more than a second. Terminating the worker there would abort
+    // the whole process when the run returns, so this runs in a child process.
+    const result = await scenario(`
+      const client = new SdWorkerClient({ logger, cancelGraceMs: 50 });
+      const controller = new AbortController();
+      const outcome = await client
+        .generate(heavy, { ...long, width: 768, height: 768 }, { signal: controller.signal, onProgress: (step) => { if (step === 0) setTimeout(() => controller.abort(new Error('user cancelled')), 300); } })
+        .then(() => 'done', (error) => error.message);
+      const running = [];
+      await client.generate(slow, short, { onProgress: () => running.push(client.workersRunning) });
+      report({ outcome, running, started: client.workersStarted, warnings: logger.records.filter((r) => r.level === 'warn').map((r) => r.message) });
+      await client.close();
+    `);
+    assert.equal(result.outcome, 'user cancelled');
+    assert.deepEqual([...new Set(result.running as number[])], [1], 'never two workers (two copies of the model)');
+    assert.equal(result.started, 1, 'the worker and its sessions were kept');
+    assert.ok((result.warnings as string[]).some((message) => /inside an onnxruntime call, which cannot be interrupted/.test(message)));
+  });
+
+  test('closing the client while onnxruntime is inside a run waits for the run, then stops cleanly', async () => {
+    const result = await scenario(`
+      const client = new SdWorkerClient({ logger });
+      // Closed 300 ms into step 0, a UNet run of more than a second: like a shutdown mid-picture.
+      let closing;
+      const outcome = client
+        .generate(heavy, { ...long, width: 768, height: 768 }, { onProgress: (step) => { if (step === 0) setTimeout(() => { closing = client.close(); }, 300); } })
+        .then(() => 'done', (error) => error.message);
+      report({ outcome: await outcome });
+      await closing;
+      report({ closed: true, running: client.workersRunning });
+    `);
+    assert.equal(result.outcome, 'the ONNX provider was closed', 'the caller is answered at once');
+    assert.equal(result.closed, true);
+    assert.equal(result.running, 0);
   });
 
   test('a corrupt model fails the job with the file named; the worker lives on', async () => {

@@ -59,13 +59,22 @@ after(async () => {
 
 describe('pipeline variants (real worker, tiny models)', () => {
   test('int32 ids and an int64 [steps] timestep (optimum ≤ 1.23): RGB of the asked size', async () => {
-    const image = await client.generate(await model('base'), params({ width: 64, height: 96 }));
+    const image = await client.generate(await model('base'), params({ width: 64, height: 128 }));
     assert.equal(image.width, 64);
-    assert.equal(image.height, 96);
-    assert.equal(image.rgb.length, 64 * 96 * 3);
+    assert.equal(image.height, 128);
+    assert.equal(image.rgb.length, 64 * 128 * 3);
     assert.equal(image.scheduler, 'euler', 'from the EulerDiscreteScheduler config');
     assert.equal(image.steps, 6);
     assert.equal(image.executionProvider, 'cpu');
+    assertVaried(image);
+  });
+
+  test('a size that is not a multiple of 64 is rounded down to one: the UNet halves the latents three times', async () => {
+    // 96×136 would make 12×17 latents, which fail at the UNet's skip concatenation (as in real exports).
+    const image = await client.generate(await model('base'), params({ width: 96, height: 136 }));
+    assert.equal(image.width, 64);
+    assert.equal(image.height, 128);
+    assert.equal(image.rgb.length, 64 * 128 * 3);
     assertVaried(image);
   });
 
@@ -97,6 +106,34 @@ describe('pipeline variants (real worker, tiny models)', () => {
     assert.ok(same(plain, withNegative), 'negative ignored without guidance');
     assert.ok(same(plain, one), 'guidance 1 equals no guidance');
     assert.ok(!same(plain, guided), 'guidance > 1 changes the picture');
+  });
+
+  test('guidance runs the negative prompt as the unconditional half: ε = ε_neg + g·(ε_pos − ε_neg)', async () => {
+    const spec = await model('base');
+    // Just above 1 the guided prediction is almost the positive one alone; were the halves
+    // swapped it would be almost the negative one.
+    const guided = await client.generate(spec, params({ prompt: 'a photo of a cat', negative: 'the sea at sunset', guidance: 1.001 }));
+    const positive = await client.generate(spec, params({ prompt: 'a photo of a cat', guidance: 0 }));
+    const negative = await client.generate(spec, params({ prompt: 'the sea at sunset', guidance: 0 }));
+    assert.ok(difference(positive, negative) > 1, 'the two prompts make visibly different pictures');
+    assert.ok(difference(guided, positive) < 0.05, `close to the positive prompt's picture (${difference(guided, positive)})`);
+  });
+
+  test('execution_provider cuda without CUDA binaries falls back to the CPU with a warning', async () => {
+    const logger = createMemoryLogger();
+    const cudaClient = new SdWorkerClient({ logger });
+    try {
+      const spec: LoadSpec = { ...(await model('base')), executionProvider: 'cuda' };
+      const image = await cudaClient.generate(spec, params({ steps: 2 }));
+      const warned = logger.records.some((record) => record.level === 'warn' && /CUDA execution provider unavailable, using the CPU/.test(record.message));
+      // onnxruntime-node is installed without its CUDA download (.npmrc); where CUDA is there, it is used.
+      if (image.executionProvider === 'cpu') assert.ok(warned, 'the fallback is logged');
+      else assert.equal(image.executionProvider, 'cuda');
+      const cpu = await client.generate(await model('base'), params({ steps: 2 }));
+      if (image.executionProvider === 'cpu') assert.ok(same(image, cpu), 'the same picture as a cpu run');
+    } finally {
+      await cudaClient.close();
+    }
   });
 
   test('int64 ids and a float32 scalar timestep (optimum ≥ 1.24)', async () => {

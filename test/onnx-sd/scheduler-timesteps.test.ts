@@ -107,6 +107,17 @@ describe('trailing spacing for small N (Euler and DDIM)', () => {
     });
   }
 
+  test("N = 48: numpy's arange steps by (T − T/N) − T, so 1000 − 3·20.83 is 937.4999… (→ 936), not 937.5", () => {
+    // np.arange(1000, 0, -1000/48).round() - 1, printed by numpy.
+    const expected = [
+      999, 978, 957, 936, 916, 895, 874, 853, 832, 811, 791, 770, 749, 728, 707, 686, 666, 645, 624, 603, 582, 561, 541, 520,
+      499, 478, 457, 436, 416, 395, 374, 353, 332, 311, 291, 270, 249, 228, 207, 186, 166, 145, 124, 103, 82, 61, 41, 20,
+    ];
+    assert.deepEqual(createScheduler('euler', sdConfig('trailing'), 48).timesteps, expected);
+    assert.deepEqual(createScheduler('ddim', sdConfig('trailing'), 48).timesteps, expected);
+    assert.deepEqual(createScheduler('dpmpp_2m', sdConfig('trailing'), 48).timesteps, expected);
+  });
+
   test('Euler trailing N = 4 σs', () => {
     assertClose(createScheduler('euler', sdConfig('trailing'), 4).sigmas, [14.614641, 4.081729, 1.612886, 0.693205, 0]);
   });

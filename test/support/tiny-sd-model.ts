@@ -30,14 +30,17 @@ export interface TinySdVariant {
   readonly fixedBatch?: boolean;
   /** An LCM UNet with `timestep_cond` [B, 256] and an LCMScheduler config. */
   readonly lcm?: boolean;
-  /** Spatial dimensions fixed to this picture size (multiples of 8). */
+  /** Spatial dimensions fixed to this picture size (multiples of 64, like every SD UNet). */
   readonly fixedSize?: { readonly width: number; readonly height: number };
   /** `unet/config.json` sample_size (latent pixels); the model's native size is 8× this. */
   readonly sampleSize?: number;
   /** Extra convolutions in the UNet, to make each step take measurable time. */
   readonly heavy?: { readonly channels: number; readonly layers: number };
-  /** The UNet's weights in `unet/model.onnx_data` beside the graph (optimum layout). */
-  readonly externalData?: boolean;
+  /**
+   * The UNet's weights in a file beside the graph: `true` or `model.onnx_data` (optimum
+   * layout), `weights.pb` (diffusers conversion script).
+   */
+  readonly externalData?: boolean | 'model.onnx_data' | 'weights.pb';
   /** Replaces `scheduler/scheduler_config.json`. */
   readonly schedulerConfig?: Readonly<Record<string, unknown>>;
   /** Write model_index.json (default true; it is optional). */
@@ -46,6 +49,11 @@ export interface TinySdVariant {
   readonly vaeScalingFactor?: number;
   /** Text hidden size D (default 32). */
   readonly hidden?: number;
+  /**
+   * A scratch tensor of about this many MB inside each UNet run (the sample tiled and
+   * reduced), standing in for the gigabytes of activations a real UNet allocates per step.
+   */
+  readonly transientMb?: number;
 }
 
 const VOCAB_ROWS = 64;
@@ -63,7 +71,7 @@ export async function writeTinySdModel(dir: string, variant: TinySdVariant = {})
   ];
   const unet = unetModel(variant, hidden);
   files.push(['unet/model.onnx', unet.graph]);
-  if (unet.external) files.push(['unet/model.onnx_data', unet.external]);
+  if (unet.external) files.push([`unet/${externalDataName(variant)}`, unet.external]);
   if (variant.vaeScalingFactor !== undefined) files.push(['vae_decoder/config.json', json({ scaling_factor: variant.vaeScalingFactor })]);
   if (variant.modelIndex ?? true) {
     files.push([
@@ -84,6 +92,10 @@ export async function writeTinySdModel(dir: string, variant: TinySdVariant = {})
     await writeFile(path, content);
   }
   return dir;
+}
+
+function externalDataName(variant: TinySdVariant): string {
+  return typeof variant.externalData === 'string' ? variant.externalData : 'model.onnx_data';
 }
 
 export const EULER_SCHEDULER = {
@@ -268,7 +280,20 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
     node('Add', ['conv', 'text_4d'], ['with_text']),
     node('Add', ['with_text', 't_term'], ['with_t']),
   );
-  let last = 'with_t';
+  let last = addUNetPath(sample, 'with_t', initializers, nodes);
+  if (variant.transientMb !== undefined) {
+    // The sample [B,4,h,w] tiled to about transientMb (sized for 512×512 with a guidance
+    // batch of 2), then reduced to a per-sample mean that is added times 0.
+    const factor = Math.max(1, Math.round(Math.sqrt((variant.transientMb * 1e6) / 4 / (2 * 4 * 64 * 64))));
+    initializers.push(int64s('transient_reps', [1, 1, factor, factor]), floats('transient_zero', [], [0]));
+    nodes.push(
+      node('Tile', [sample, 'transient_reps'], ['transient_big']),
+      node('ReduceMean', ['transient_big'], ['transient_mean'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]),
+      node('Mul', ['transient_mean', 'transient_zero'], ['transient_term']),
+      node('Add', [last, 'transient_term'], ['with_transient']),
+    );
+    last = 'with_transient';
+  }
   if (variant.lcm) {
     const cond = floatIn('timestep_cond', half, nodes);
     initializers.push(floats('cond_scale', [], [0.2]));
@@ -304,12 +329,13 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
 
   let external: Uint8Array | undefined;
   if (variant.externalData) {
-    // Move every float initializer into model.onnx_data, as optimum does for big UNets.
+    // Move the float weights into model.onnx_data, as optimum does for big UNets (it keeps
+    // small tensors inline; shape inputs such as Resize scales must stay in the graph).
     const chunks: Uint8Array[] = [];
     let offset = 0;
     for (let i = 0; i < initializers.length; i++) {
       const tensor = initializers[i]!;
-      if (tensor.dataType !== T.FLOAT || !tensor.rawData) continue;
+      if (tensor.dataType !== T.FLOAT || !tensor.rawData || tensor.rawData.length < 64) continue;
       const data = tensor.rawData;
       initializers[i] = onnx.TensorProto.create({
         name: tensor.name,
@@ -317,7 +343,7 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
         dims: tensor.dims,
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
-          { key: 'location', value: 'model.onnx_data' },
+          { key: 'location', value: externalDataName(variant) },
           { key: 'offset', value: String(offset) },
           { key: 'length', value: String(data.length) },
         ],
@@ -335,6 +361,34 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
     node: nodes,
   });
   return external === undefined ? { graph } : { graph, external };
+}
+
+/**
+ * The shape discipline of SD's UNet: three stride-2 downsamplings (ceil(h/2) each), then
+ * ×2 upsamplings concatenated with the skip of the same level. Like the real exports, whose
+ * upsampling is traced as a fixed ×2, it only works when the latent sides are multiples of 8
+ * (pictures in multiples of 64); anything else fails at a Concat. Adds a small term to `base`.
+ */
+function addUNetPath(sample: string, base: string, initializers: onnxProto.onnx.ITensorProto[], nodes: NodeSpec[]): string {
+  const pool = [intsAttr('kernel_shape', [3, 3]), intsAttr('strides', [2, 2]), intsAttr('pads', [1, 1, 1, 1])];
+  initializers.push(floats('unet_up_scales', [4], [1, 1, 2, 2]), floats('unet_path_scale', [], [0.05]));
+  const levels = [sample];
+  for (let level = 1; level <= 3; level++) {
+    nodes.push(node('AveragePool', [levels[level - 1]!], [`unet_down${level}`], pool));
+    levels.push(`unet_down${level}`);
+  }
+  let up = levels[3]!;
+  for (let level = 2; level >= 0; level--) {
+    initializers.push(floats(`unet_mix${level}_w`, [4, 8, 1, 1], weights(32, 200 + level, 0.5)));
+    nodes.push(
+      node('Resize', [up, '', 'unet_up_scales'], [`unet_up${level}`], [stringAttr('mode', 'nearest')]),
+      node('Concat', [`unet_up${level}`, levels[level]!], [`unet_cat${level}`], [intAttr('axis', 1)]),
+      node('Conv', [`unet_cat${level}`, `unet_mix${level}_w`], [`unet_mix${level}`]),
+    );
+    up = `unet_mix${level}`;
+  }
+  nodes.push(node('Mul', [up, 'unet_path_scale'], ['unet_path_term']), node('Add', [base, 'unet_path_term'], ['with_unet_path']));
+  return 'with_unet_path';
 }
 
 /** `latent_sample` [B,4,h,w] → `sample` [B,3,8h,8w]: 1×1 convolution, nearest ×8, tanh. */

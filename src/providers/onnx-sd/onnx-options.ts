@@ -12,13 +12,14 @@ import { parseSchedulerName, SCHEDULER_NAMES } from './scheduler/index.js';
 
 const MAX_SEED = 2 ** 32 - 1;
 
+/** Multiples of 64: Stable Diffusion UNets need latent sides (pixels / 8) in multiples of 8. */
 const pixels = (what: string) =>
   z
-    .number({ error: `expected the ${what} in pixels, a multiple of 8 such as 512` })
-    .int({ error: `expected the ${what} in pixels, a multiple of 8 such as 512` })
+    .number({ error: `expected the ${what} in pixels, a multiple of 64 such as 512` })
+    .int({ error: `expected the ${what} in pixels, a multiple of 64 such as 512` })
     .min(64, { error: `expected a ${what} of at least 64 pixels` })
     .max(2048, { error: `expected a ${what} of at most 2048 pixels` })
-    .refine((value) => value % 8 === 0, { error: `expected a ${what} that is a multiple of 8 (64 works best)` })
+    .refine((value) => value % 64 === 0, { error: `expected a ${what} that is a multiple of 64 such as 448, 512 or 768 (the model's UNet needs it)` })
     .optional();
 
 export const onnxOptionsSchema = remoteSectionSchema({

@@ -12,6 +12,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { guidanceEmbedding } from './guidance-embedding.js';
 import { DEFAULT_VAE_SCALING_FACTOR, readModelConfig } from './model-config.js';
 import { describeTextEncoder, describeUnet, describeVaeDecoder, type TextEncoderIo, type UnetIo, type VaeDecoderIo } from './model-io.js';
+import { unguarded, type NativeGuard } from './native-guard.js';
 import { createGaussian, fillGaussian } from './noise.js';
 import { createScheduler, defaultSchedulerFor, readScheduleConfig } from './scheduler/index.js';
 import type { ScheduleConfig, Scheduler, SchedulerName } from './scheduler/scheduler.js';
@@ -25,6 +26,8 @@ export interface PipelineLoadOptions extends SessionSettings {
   readonly modelDir: string;
   /** Things worth a log line that do not stop loading (a CUDA fallback). */
   readonly onWarning?: (message: string) => void;
+  /** Wraps every onnxruntime call (the worker marks them; see native-guard.ts). */
+  readonly native?: NativeGuard;
 }
 
 export interface GenerateParams {
@@ -37,7 +40,7 @@ export interface GenerateParams {
   readonly guidance: number;
   /** Absent: the one the model's scheduler config names. */
   readonly scheduler?: SchedulerName;
-  /** Wanted picture size; rounded down to multiples of 8. A model with fixed dims forces its own. */
+  /** Wanted picture size; rounded down to multiples of 64. A model with fixed dims forces its own. */
   readonly width: number;
   readonly height: number;
 }
@@ -115,6 +118,9 @@ interface UnetPlan {
   batchBuffer?: Float32Array;
 }
 
+/** Picture sides come in multiples of this (see {@link SdPipeline.sizeFor}). */
+export const PIXEL_MULTIPLE = 64;
+
 const MODEL_FILES = { textEncoder: 'text_encoder/model.onnx', unet: 'unet/model.onnx', vaeDecoder: 'vae_decoder/model.onnx' } as const;
 
 export class SdPipeline {
@@ -124,6 +130,7 @@ export class SdPipeline {
     private readonly schedule: ScheduleConfig,
     private readonly vaeScalingFactor: number,
     private readonly sessions: { readonly textEncoder: InferenceSession; readonly unet: InferenceSession; readonly vaeDecoder: InferenceSession },
+    private readonly native: NativeGuard,
   ) {}
 
   static async load(options: PipelineLoadOptions): Promise<SdPipeline> {
@@ -131,7 +138,8 @@ export class SdPipeline {
     const config = await readModelConfig(dir);
     const schedule = readScheduleConfig(config.schedulerJson);
     const tokenizer = await ClipTokenizer.fromFolder(join(dir, 'tokenizer'));
-    const factory = new SessionFactory(options, options.onWarning ?? (() => undefined));
+    const native = options.native ?? unguarded;
+    const factory = new SessionFactory(options, options.onWarning ?? (() => undefined), native);
     const opened: InferenceSession[] = [];
     const open = async (file: string): Promise<InferenceSession> => {
       try {
@@ -164,16 +172,19 @@ export class SdPipeline {
         vaeDecoder: vaeIo,
         ...(fixedSize === undefined ? {} : { fixedSize }),
       };
-      return new SdPipeline(info, tokenizer, schedule, config.vaeScalingFactor ?? DEFAULT_VAE_SCALING_FACTOR, { textEncoder, unet, vaeDecoder });
+      return new SdPipeline(info, tokenizer, schedule, config.vaeScalingFactor ?? DEFAULT_VAE_SCALING_FACTOR, { textEncoder, unet, vaeDecoder }, native);
     } catch (error) {
-      await Promise.allSettled(opened.map((session) => session.release()));
+      await Promise.allSettled(opened.map((session) => native(() => session.release())));
       throw error;
     }
   }
 
   /** Frees the native sessions (and their weights). */
   async release(): Promise<void> {
-    await Promise.allSettled([this.sessions.textEncoder.release(), this.sessions.unet.release(), this.sessions.vaeDecoder.release()]);
+    const { textEncoder, unet, vaeDecoder } = this.sessions;
+    for (const session of [textEncoder, unet, vaeDecoder]) {
+      await this.native(() => session.release()).catch(() => undefined);
+    }
   }
 
   async generate(params: GenerateParams, hooks: GenerateHooks = {}): Promise<PipelineImage> {
@@ -238,10 +249,15 @@ export class SdPipeline {
     };
   }
 
-  /** The picture size a request gets: the model's fixed size, else the wish in multiples of 8. */
+  /**
+   * The picture size a request gets: the model's fixed size, else the wish in multiples of 64.
+   * SD UNets halve the 1/8-size latents three times and concatenate each upsampled level with
+   * the skip of the same size; exported graphs upsample by a fixed ×2, so latent sides must be
+   * multiples of 8 (a 520-pixel side fails inside the UNet).
+   */
   sizeFor(params: { readonly width: number; readonly height: number }): { width: number; height: number } {
     if (this.info.fixedSize) return { ...this.info.fixedSize };
-    const fit = (value: number): number => Math.max(8, Math.floor(value / 8) * 8);
+    const fit = (value: number): number => Math.max(PIXEL_MULTIPLE, Math.floor(value / PIXEL_MULTIPLE) * PIXEL_MULTIPLE);
     return { width: fit(params.width), height: fit(params.height) };
   }
 
@@ -255,7 +271,8 @@ export class SdPipeline {
     }
     const batch = io.batch ?? 1;
     const batchIds = batch === 1 ? ids : new Array<number[]>(batch).fill(ids).flat();
-    const result = await this.sessions.textEncoder.run({ [io.input]: idsTensor(batchIds, io.idsType, [batch, ids.length]) });
+    const feeds = { [io.input]: idsTensor(batchIds, io.idsType, [batch, ids.length]) };
+    const result = await this.native(() => this.sessions.textEncoder.run(feeds));
     const output = result[io.output];
     const values = readFloats(output, `${MODEL_FILES.textEncoder} ${io.output}`);
     const dims = output!.dims;
@@ -327,7 +344,7 @@ export class SdPipeline {
       };
       if (pass.cond && unet.timestepCond) feeds[unet.timestepCond.name] = pass.cond;
       const runStarted = performance.now();
-      const result = await this.sessions.unet.run(feeds);
+      const result = await this.native(() => this.sessions.unet.run(feeds));
       runMs += performance.now() - runStarted;
       outputs.push(readFloats(result[unet.output], `${MODEL_FILES.unet} ${unet.output}`));
     }
@@ -351,7 +368,8 @@ export class SdPipeline {
     const inverse = 1 / this.vaeScalingFactor;
     for (let i = 0; i < latents.length; i++) scaled[i] = latents[i]! * inverse;
     const channels = latents.length / (latentHeight * latentWidth);
-    const result = await this.sessions.vaeDecoder.run({ [vae.input]: floatTensor(scaled, vae.inputType, [1, channels, latentHeight, latentWidth]) });
+    const feeds = { [vae.input]: floatTensor(scaled, vae.inputType, [1, channels, latentHeight, latentWidth]) };
+    const result = await this.native(() => this.sessions.vaeDecoder.run(feeds));
     const output = result[vae.output];
     const planes = readFloats(output, `${MODEL_FILES.vaeDecoder} ${vae.output}`);
     const [, , outHeight, outWidth] = output!.dims;

@@ -6,17 +6,38 @@
  *
  * The worker is spawned on the first job and kept, with its sessions loaded, between
  * pictures. It is unref'd while idle so it never keeps the process alive by itself.
+ *
+ * It is never terminated while onnxruntime is inside a native call: that cannot interrupt
+ * the call, and when the call returns the whole process aborts (native-guard.ts). A cancelled
+ * job stops between steps; its caller is answered after a grace time that allows for the
+ * step in progress; only a worker stuck in JavaScript is terminated.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '../../util/logger.js';
 import { SerialQueue } from '../../util/serial-queue.js';
 import { ProviderError } from '../types.js';
+import { markStopping } from './native-guard.js';
 import type { GenerateParams } from './sd-pipeline.js';
-import type { DebugAction, FromWorker, LoadedModel, LoadSpec, ToWorker, WorkerImage, WorkerStart } from './worker-protocol.js';
+import {
+  CANCEL_ALL,
+  CANCEL_SLOT,
+  CONTROL_SLOTS,
+  NATIVE_SLOT,
+  type DebugAction,
+  type FromWorker,
+  type LoadedModel,
+  type LoadSpec,
+  type ToWorker,
+  type WorkerImage,
+  type WorkerStart,
+} from './worker-protocol.js';
 
 export interface SdWorkerClientOptions {
   readonly logger: Logger;
-  /** How long a cancelled job may take to stop between steps before the worker is terminated. */
+  /**
+   * How long a cancelled job may take to stop, beyond the step in progress (the grace also
+   * counts {@link STEP_GRACE_FACTOR} times the slowest step seen, which is seconds on a CPU).
+   */
   readonly cancelGraceMs?: number;
   /** Heap limits for the worker (onnxruntime's native memory is not counted by V8). */
   readonly resourceLimits?: ResourceLimits;
@@ -28,6 +49,10 @@ export interface JobOptions {
 }
 
 const DEFAULT_CANCEL_GRACE_MS = 5000;
+/** A cancel waits for the step in progress: this many times the slowest step seen so far. */
+export const STEP_GRACE_FACTOR = 3;
+/** How often close() looks whether an onnxruntime call has returned. */
+const CLOSE_POLL_MS = 25;
 
 interface RunningJob {
   readonly job: number;
@@ -38,24 +63,38 @@ interface RunningJob {
 
 interface LiveWorker {
   readonly worker: Worker;
-  readonly cancelFlag: Int32Array;
+  readonly control: Int32Array;
+  /** Settles when the thread has exited. */
+  readonly exited: Promise<void>;
   current: RunningJob | undefined;
+  /** Jobs posted to the worker that it has not finished yet (an answered cancel may still run). */
+  readonly unfinished: Set<number>;
   /** Why it died, from its 'error' event (which comes before 'exit'). */
   error: Error | undefined;
 }
 
 export class SdWorkerClient {
   private live: LiveWorker | undefined;
+  /** A terminated worker whose thread has not exited yet: the next one waits for it. */
+  private retiring: Promise<void> | undefined;
   private readonly queue = new SerialQueue();
   private nextJob = 1;
   private closed = false;
   private spawned = 0;
+  private running = 0;
+  /** The longest time between two progress messages of a job, over all jobs so far. */
+  private slowestStepMs = 0;
 
   constructor(private readonly options: SdWorkerClientOptions) {}
 
   /** How many workers were started so far (a crash makes the next job start another). */
   get workersStarted(): number {
     return this.spawned;
+  }
+
+  /** Worker threads started and not yet exited. */
+  get workersRunning(): number {
+    return this.running;
   }
 
   /** Loads (or keeps) the model in the worker without generating. */
@@ -107,44 +146,68 @@ export class SdWorkerClient {
     this.live.worker.postMessage({ kind: 'debug', ...action } satisfies ToWorker);
   }
 
+  /**
+   * Stops the worker: the job in progress is answered at once and told to stop; the thread
+   * is terminated once it is outside onnxruntime (after the step in progress, at worst).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const live = this.live;
-    if (!live) return;
     this.live = undefined;
-    live.current?.fail(new ProviderError('the ONNX provider was closed'));
-    await live.worker.terminate();
+    if (live) {
+      live.current?.fail(new ProviderError('the ONNX provider was closed'));
+      Atomics.store(live.control, CANCEL_SLOT, CANCEL_ALL);
+      let waited = 0;
+      while (!markStopping(live.control, NATIVE_SLOT)) {
+        if (waited === 1000) this.options.logger.info('waiting for the ONNX worker to finish its current step before stopping it');
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+        waited += CLOSE_POLL_MS;
+      }
+      await live.worker.terminate();
+    }
+    await this.retiring;
   }
 
-  private runJob<T>(
+  private async runJob<T>(
     request: { kind: 'load'; spec: LoadSpec } | { kind: 'generate'; spec: LoadSpec; params: GenerateParams },
     options: JobOptions,
     resultOf: (message: FromWorker) => T | undefined,
   ): Promise<T> {
-    if (this.closed) return Promise.reject(new ProviderError('the ONNX provider is closed'));
     const { signal } = options;
+    // A worker being terminated holds its model until its thread is gone: never two at once.
+    if (!this.live && this.retiring) await this.retiring;
+    if (this.closed) throw new ProviderError('the ONNX provider is closed');
     // A job aborted while it waited in the queue never reaches the worker.
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (signal?.aborted) throw signal.reason as Error;
     const live = this.ensureWorker();
     const job = this.nextJob++;
-    const graceMs = this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
     return new Promise<T>((resolve, reject) => {
       let graceTimer: NodeJS.Timeout | undefined;
+      let lastProgressAt: number | undefined;
       const finish = (outcome: () => void): void => {
         if (live.current?.job !== job) return;
         live.current = undefined;
         clearTimeout(graceTimer);
         signal?.removeEventListener('abort', onAbort);
-        live.worker.unref();
+        if (live.unfinished.size === 0) live.worker.unref();
         outcome();
       };
       const onAbort = (): void => {
-        Atomics.store(live.cancelFlag, 0, job);
+        Atomics.store(live.control, CANCEL_SLOT, job);
         live.worker.postMessage({ kind: 'cancel', job } satisfies ToWorker);
+        const graceMs = (this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS) + STEP_GRACE_FACTOR * this.slowestStepMs;
         graceTimer = setTimeout(() => {
-          this.options.logger.warn(`ONNX worker did not stop within ${graceMs / 1000} s of a cancel; terminating it`);
           finish(() => reject(signal!.reason as Error));
-          this.discard(live);
+          const seconds = (graceMs / 1000).toFixed(1);
+          if (markStopping(live.control, NATIVE_SLOT)) {
+            this.options.logger.warn(`ONNX worker did not stop within ${seconds} s of a cancel; terminating it`);
+            this.discard(live);
+          } else {
+            // Terminating now would abort the process when onnxruntime returns (native-guard.ts).
+            this.options.logger.warn(
+              `ONNX worker did not stop within ${seconds} s of a cancel: it is inside an onnxruntime call, which cannot be interrupted; the next picture waits for it`,
+            );
+          }
         }, graceMs);
         graceTimer.unref();
       };
@@ -152,9 +215,13 @@ export class SdWorkerClient {
         job,
         onMessage: (message) => {
           switch (message.kind) {
-            case 'progress':
+            case 'progress': {
+              const now = performance.now();
+              if (lastProgressAt !== undefined) this.slowestStepMs = Math.max(this.slowestStepMs, now - lastProgressAt);
+              lastProgressAt = now;
               options.onProgress?.(message.step, message.total);
               return;
+            }
             case 'cancelled':
               finish(() => reject(signal?.aborted ? (signal.reason as Error) : new ProviderError('generation cancelled')));
               return;
@@ -170,6 +237,7 @@ export class SdWorkerClient {
         fail: (error) => finish(() => reject(error)),
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      live.unfinished.add(job);
       live.worker.ref();
       live.worker.postMessage({ ...request, job } satisfies ToWorker);
     });
@@ -177,18 +245,34 @@ export class SdWorkerClient {
 
   private ensureWorker(): LiveWorker {
     if (this.live) return this.live;
-    const cancelFlag = new SharedArrayBuffer(4);
-    const workerData: WorkerStart = { cancelFlag };
+    const control = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+    const workerData: WorkerStart = { control };
     const worker = new Worker(new URL('./sd-worker.js', import.meta.url), {
       workerData,
       ...(this.options.resourceLimits === undefined ? {} : { resourceLimits: this.options.resourceLimits }),
     });
     this.spawned += 1;
-    const live: LiveWorker = { worker, cancelFlag: new Int32Array(cancelFlag), current: undefined, error: undefined };
+    this.running += 1;
+    let exited!: () => void;
+    const live: LiveWorker = {
+      worker,
+      control: new Int32Array(control),
+      exited: new Promise<void>((resolve) => {
+        exited = resolve;
+      }),
+      current: undefined,
+      unfinished: new Set(),
+      error: undefined,
+    };
     worker.on('message', (message: FromWorker) => {
       if (message.kind === 'warning') {
         this.options.logger.warn(message.message);
         return;
+      }
+      if (message.kind === 'cancelled' || message.kind === 'failed' || message.kind === 'done' || message.kind === 'loaded') {
+        live.unfinished.delete(message.job);
+        // The worker is idle again after a job whose caller was already answered.
+        if (live.unfinished.size === 0 && live.current === undefined) worker.unref();
       }
       if (live.current && 'job' in message && message.job === live.current.job) live.current.onMessage(message);
     });
@@ -197,6 +281,8 @@ export class SdWorkerClient {
       this.options.logger.error('ONNX worker crashed', { error: error.message });
     });
     worker.on('exit', (code) => {
+      this.running -= 1;
+      exited();
       if (this.live === live) this.live = undefined;
       const reason = live.error ? live.error.message : `exit code ${code}`;
       live.current?.fail(new ProviderError(`the ONNX worker stopped unexpectedly (${reason}); the next picture starts a fresh worker`));
@@ -206,9 +292,10 @@ export class SdWorkerClient {
     return live;
   }
 
-  /** Forgets a worker and terminates it; the next job starts a fresh one. */
+  /** Forgets a worker stuck in JavaScript and terminates it; the next job starts a fresh one. */
   private discard(live: LiveWorker): void {
     if (this.live === live) this.live = undefined;
+    this.retiring = live.exited;
     void live.worker.terminate();
   }
 }

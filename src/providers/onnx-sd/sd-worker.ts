@@ -4,15 +4,19 @@
  * server's event loop keeps answering frames. Spawned by sd-worker-client.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { createNativeGuard } from './native-guard.js';
 import { GenerationCancelled, SdPipeline } from './sd-pipeline.js';
-import type { DebugAction, FromWorker, LoadSpec, ToWorker, WorkerStart } from './worker-protocol.js';
+import { CANCEL_ALL, CANCEL_SLOT, NATIVE_SLOT, type DebugAction, type FromWorker, type LoadSpec, type ToWorker, type WorkerStart } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('sd-worker.js must run as a worker thread');
-const cancelFlag = new Int32Array((workerData as WorkerStart).cancelFlag);
+const control = new Int32Array((workerData as WorkerStart).control);
+const native = createNativeGuard(control, NATIVE_SLOT);
 
 let loaded: { readonly key: string; readonly pipeline: SdPipeline } | undefined;
-let cancelledByMessage = 0;
+/** Jobs cancelled by message: seen between steps even if the shared slot was reused since. */
+const cancelledJobs = new Set<number>();
+let pendingHangMs = 0;
 let work: Promise<void> = Promise.resolve();
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -21,7 +25,7 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'cancel') {
-    cancelledByMessage = message.job;
+    cancelledJobs.add(message.job);
     return;
   }
   if (message.kind === 'debug') {
@@ -33,8 +37,12 @@ port.on('message', (message: ToWorker) => {
 
 async function handle(message: Extract<ToWorker, { kind: 'load' | 'generate' }>): Promise<void> {
   const { job } = message;
-  const cancelled = (): boolean => Atomics.load(cancelFlag, 0) === job || cancelledByMessage === job;
+  const cancelled = (): boolean => {
+    const flag = Atomics.load(control, CANCEL_SLOT);
+    return flag === job || flag === CANCEL_ALL || cancelledJobs.has(job);
+  };
   try {
+    if (cancelled()) throw new GenerationCancelled();
     const pipeline = await ensureLoaded(message.spec);
     if (message.kind === 'load') {
       const info = pipeline.info;
@@ -47,7 +55,10 @@ async function handle(message: Extract<ToWorker, { kind: 'load' | 'generate' }>)
     }
     if (cancelled()) throw new GenerationCancelled();
     const image = await pipeline.generate(message.params, {
-      shouldStop: cancelled,
+      shouldStop: () => {
+        hangIfAsked();
+        return cancelled();
+      },
       onProgress: (step, total) => post({ kind: 'progress', job, step, total }),
     });
     const { rgb, width, height, scheduler, steps, guidance, seed, seconds, executionProvider } = image;
@@ -55,6 +66,8 @@ async function handle(message: Extract<ToWorker, { kind: 'load' | 'generate' }>)
   } catch (error) {
     if (error instanceof GenerationCancelled) post({ kind: 'cancelled', job });
     else post({ kind: 'failed', job, message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    cancelledJobs.delete(job);
   }
 }
 
@@ -73,9 +86,23 @@ async function ensureLoaded(spec: LoadSpec): Promise<SdPipeline> {
     graphOptimization: spec.graphOptimization,
     ...(spec.threads === undefined ? {} : { threads: spec.threads }),
     onWarning: (message) => post({ kind: 'warning', message }),
+    native,
   });
   loaded = { key, pipeline };
   return pipeline;
+}
+
+/** The `hang` test hook: blocks this thread's JavaScript, between two onnxruntime calls. */
+function hangIfAsked(): void {
+  if (pendingHangMs <= 0) return;
+  const ms = pendingHangMs;
+  pendingHangMs = 0;
+  // Said before blocking, so a test knows the worker is stuck from here on.
+  post({ kind: 'warning', message: `debug: blocking the worker for ${ms} ms` });
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Blocks the thread the way a bug in our own code would.
+  }
 }
 
 function debug(message: DebugAction): void {
@@ -83,15 +110,9 @@ function debug(message: DebugAction): void {
     case 'exit':
       process.exit(70);
       break;
-    case 'hang': {
-      // Said before blocking, so a test knows the worker is stuck from here on.
-      post({ kind: 'warning', message: `debug: blocking the worker for ${message.ms} ms` });
-      const until = Date.now() + message.ms;
-      while (Date.now() < until) {
-        // Blocks the thread the way a stuck native call would.
-      }
+    case 'hang':
+      pendingHangMs = message.ms;
       break;
-    }
     case 'exhaust-memory': {
       const hold: number[][] = [];
       for (;;) hold.push(new Array<number>(1_000_000).fill(hold.length));

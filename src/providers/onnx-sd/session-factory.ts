@@ -8,6 +8,7 @@
  * CPU once, warns, and stays on the CPU for the other models of the pipeline.
  */
 import { InferenceSession } from 'onnxruntime-node';
+import { unguarded, WorkerStopping, type NativeGuard } from './native-guard.js';
 
 export type ExecutionProviderName = 'cpu' | 'cuda';
 export type GraphOptimization = 'disabled' | 'basic' | 'extended' | 'all';
@@ -25,6 +26,7 @@ export class SessionFactory {
   constructor(
     private readonly settings: SessionSettings,
     private readonly warn: (message: string) => void,
+    private readonly native: NativeGuard = unguarded,
   ) {
     this.provider = settings.executionProvider;
   }
@@ -37,15 +39,16 @@ export class SessionFactory {
   async create(path: string): Promise<InferenceSession> {
     if (this.provider === 'cuda') {
       try {
-        return await InferenceSession.create(path, this.options('cuda'));
+        return await this.native(() => InferenceSession.create(path, this.options('cuda')));
       } catch (error) {
+        if (error instanceof WorkerStopping) throw error;
         this.warn(
           `CUDA execution provider unavailable, using the CPU (${firstLine(error)}); install onnxruntime-node's CUDA 12 binaries to use the GPU`,
         );
         this.provider = 'cpu';
       }
     }
-    return InferenceSession.create(path, this.options('cpu'));
+    return this.native(() => InferenceSession.create(path, this.options('cpu')));
   }
 
   private options(provider: ExecutionProviderName): InferenceSession.SessionOptions {
@@ -56,6 +59,11 @@ export class SessionFactory {
       // and memory-pattern planning works only in sequential mode.
       executionMode: 'sequential',
       interOpNumThreads: 1,
+      // No CPU memory arena: an arena keeps the peak of every run's activations (gigabytes
+      // for a UNet step) for as long as the session lives, i.e. all the time between pictures.
+      // Without it the scratch memory goes back to the system after each run; the few large
+      // allocations per step cost nothing next to a step's seconds of compute.
+      enableCpuMemArena: false,
       ...(this.settings.threads === undefined ? {} : { intraOpNumThreads: this.settings.threads }),
       // onnxruntime's pool threads busy-wait after each run by default, taking CPU from the
       // server's event loop and the pipeline's own step math; UNet runs are long, so waking

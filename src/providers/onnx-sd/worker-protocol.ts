@@ -16,13 +16,22 @@ export interface LoadSpec extends SessionSettings {
 }
 
 export interface WorkerStart {
-  /** Int32Array over it: slot 0 holds the id of the job to cancel. */
-  readonly cancelFlag: SharedArrayBuffer;
+  /** Int32Array over it, {@link CONTROL_SLOTS} long: see {@link CANCEL_SLOT} and {@link NATIVE_SLOT}. */
+  readonly control: SharedArrayBuffer;
 }
 
+/** Slot holding the id of the job to cancel, or {@link CANCEL_ALL}. */
+export const CANCEL_SLOT = 0;
+/** Slot holding whether the worker is inside an onnxruntime call (native-guard.ts). */
+export const NATIVE_SLOT = 1;
+export const CONTROL_SLOTS = 2;
+/** In the cancel slot: stop whatever runs (the client is closing). */
+export const CANCEL_ALL = -1;
+
 /**
- * Test hooks, so tests can make the real worker misbehave the way a broken native library
- * would: `exit` ends the thread at once, `hang` blocks it for `ms` without reading messages,
+ * Test hooks, so tests can make the real worker misbehave: `exit` ends the thread at once,
+ * `hang` blocks its JavaScript for `ms` at the next step boundary without reading messages (a
+ * bug in our own code; a stuck native call is another matter, see native-guard.ts),
  * `exhaust-memory` fills the JS heap until the worker's resource limit kills it.
  */
 export type DebugAction = { readonly action: 'exit' } | { readonly action: 'hang'; readonly ms: number } | { readonly action: 'exhaust-memory' };

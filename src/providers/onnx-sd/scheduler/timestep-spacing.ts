@@ -77,11 +77,17 @@ export function dpmSolverTimesteps(
   return trailingTimesteps(trainSteps, steps);
 }
 
-/** `round(arange(T, 0, −T/N)) − 1`: always starts at T−1, the step SD-Turbo was distilled on. */
+/**
+ * `round(arange(T, 0, −T/N)) − 1`: always starts at T−1, the step SD-Turbo was distilled on.
+ * numpy's arange fills T + i·δ with δ = (T + step) − T, not the step itself: for N = 48 the
+ * third value is 937.4999… (→ 936), where T − 3·(T/N) would give 937.5 (→ 938 → 937). For
+ * some N (61, 103, …) that arange even yields N + 1 values; diffusers then runs a stray extra
+ * step at t = −1, which is not copied: N steps are N steps.
+ */
 function trailingTimesteps(trainSteps: number, steps: number): number[] {
-  const ratio = trainSteps / steps;
+  const delta = trainSteps + -(trainSteps / steps) - trainSteps;
   const values = new Array<number>(steps);
-  for (let i = 0; i < steps; i++) values[i] = roundHalfEven(trainSteps - i * ratio) - 1;
+  for (let i = 0; i < steps; i++) values[i] = roundHalfEven(trainSteps + i * delta) - 1;
   return values;
 }
 
