@@ -297,6 +297,39 @@ describe('AUTOMATIC1111 adapter', () => {
     });
   });
 
+  test('a proxy\'s gateway timeout (504) is not sent again while the job runs on: it is interrupted instead', async () => {
+    await withFake({}, async (fake) => {
+      fake.failNext('gateway-timeout');
+      const error = await provider(fake)
+        .generate(generateRequest())
+        .then(
+          () => assert.fail('expected a 504'),
+          (caught: unknown) => caught as ProviderError,
+        );
+      assert.ok(error instanceof ProviderError);
+      assert.match(error.message, /HTTP 504: 504 Gateway Time-out/);
+      assert.equal(error.retryable, false, 'the job behind the proxy is still running');
+      assert.equal(fake.txt2img.length, 1, 'no second copy queued behind the first');
+      assert.equal(fake.interrupts, 1, 'the job nobody waits for is stopped');
+    });
+  });
+
+  test('after an interrupted job the next one runs in full, with its progress', async () => {
+    await withFake({ stepOnPoll: true }, async (fake) => {
+      const a1111 = provider(fake, { steps: 3 });
+      const controller = new AbortController();
+      const aborted = generateRequest({ signal: controller.signal, onProgress: () => controller.abort(new Error('stop')) });
+      await assert.rejects(a1111.generate(aborted), /stop/);
+      assert.equal(fake.interrupts, 1);
+      const next = generateRequest();
+      assert.equal((await a1111.generate(next)).kind, 'bytes');
+      assert.deepEqual(
+        next.progress.map((update) => update.step),
+        [1, 2, 3],
+      );
+    });
+  });
+
   test('a server that is down is not ready; a failed call re-checks it; it is ready again once it answers', async () => {
     const first = await startFakeA1111();
     const url = first.url;

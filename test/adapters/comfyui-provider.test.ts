@@ -151,6 +151,27 @@ describe('ComfyUI adapter', () => {
     });
   });
 
+  test('a graph ComfyUI runs only in part (200 with node_errors): the picture comes, and the skipped branch is a warning', async () => {
+    await withComfy(async ({ fake, workflow, provider }) => {
+      const logger = createMemoryLogger();
+      const comfy = provider(
+        await workflow((graph) => {
+          // A second branch with a sampler this server lacks: ComfyUI runs node 9 and skips node 22.
+          graph['20'] = { class_type: 'KSampler', inputs: { ...graph['3']!.inputs, sampler_name: 'dpmpp_9m' } };
+          graph['21'] = { class_type: 'VAEDecode', inputs: { samples: ['20', 0], vae: ['4', 2] } };
+          graph['22'] = { class_type: 'SaveImage', inputs: { filename_prefix: 'second', images: ['21', 0] } };
+        }),
+        { logger },
+      );
+      const result = await comfy.generate(generateRequest());
+      assert.equal(result.kind, 'bytes');
+      assert.equal(fake.viewQueries[0]?.get('filename'), 'aiframe_00001_.png');
+      const warning = logger.records.find((record) => record.level === 'warn' && /node 20/.test(record.message));
+      assert.ok(warning, `a warning names the refused node (logs: ${JSON.stringify(logger.records.map((record) => record.message))})`);
+      assert.match(warning.message, /node 20 \(KSampler\): Value not in list: sampler_name: 'dpmpp_9m'/);
+    });
+  });
+
   test('a run that fails on the server is a final failure naming the node and the exception', async () => {
     await withComfy(async ({ fake, workflow, provider }) => {
       fake.failNext('execution-error');

@@ -176,6 +176,23 @@ describe('Fooocus-API provider', () => {
     }
   });
 
+  test('a wrong key shows in readiness on older releases too, whose /ping is outside the key check', async () => {
+    const older = await FakeFooocus.start({ apiKey: 'fooocus-secret-key', openPing: true });
+    try {
+      const wrong = provider(older.url, { apiKey: 'not-the-right-key' });
+      await wrong.start();
+      const readiness = wrong.readiness();
+      assert.equal(readiness.ready, false, 'not ready: every picture would fail with 403');
+      assert.match(readiness.ready ? '' : readiness.reason, /HTTP 403: the server refused the API key/);
+      const good = provider(older.url, { apiKey: 'fooocus-secret-key' });
+      await good.start();
+      assert.deepEqual(good.readiness(), { ready: true });
+      await Promise.all([wrong.close(), good.close()]);
+    } finally {
+      await older.close();
+    }
+  });
+
   test('a refused field (422) names it; broken JSON and a page instead of a picture are readable errors', async () => {
     fake.mode = 'ok';
     fake.requests.length = 0;
@@ -226,7 +243,7 @@ describe('Fooocus-API provider', () => {
     await down.start();
     const readiness = down.readiness();
     assert.equal(readiness.ready, false);
-    assert.match(readiness.ready ? '' : readiness.reason, /cannot reach .*\/ping: ECONNREFUSED/);
+    assert.match(readiness.ready ? '' : readiness.reason, /cannot reach .*\/v1\/generation\/job-queue: ECONNREFUSED/);
     await down.close();
   });
 });

@@ -60,7 +60,7 @@ describe('Imagine adapter', () => {
         steps: 20,
         guidance: 6,
         sampler: 'euler a',
-        seed: '424242',
+        seed: 424242,
       });
       assert.equal(result.kind, 'bytes');
       if (result.kind !== 'bytes') return;
@@ -80,6 +80,31 @@ describe('Imagine adapter', () => {
       assert.equal(fake.bodies[0]?.num_steps, 20);
       assert.equal(fake.bodies[0]?.steps, 20);
       assert.equal(fake.bodies[0]?.neg, 'lowres', 'the configured negative fills in');
+    });
+  });
+
+  test('an early server (before the 2025-06-29 rename) works with legacy_field_names: ready, and its steps and seed honoured', async () => {
+    await withFake({ legacy: true }, async (fake) => {
+      const imagine = provider(fake, { legacyFieldNames: true, steps: 12 });
+      await imagine.start();
+      assert.deepEqual(imagine.readiness(), { ready: true }, 'it has no GET /models: the server answering is enough');
+      const result = await imagine.generate(generateRequest({ seed: 31337 }));
+      assert.equal(result.kind, 'bytes');
+      assert.deepEqual(fake.stepsUsed, [12], 'num_steps read');
+      assert.deepEqual(fake.seedsUsed, ['31337'], 'the seed was taken as the number it is');
+      assert.equal(result.kind === 'bytes' ? result.seed : undefined, 31337);
+      await imagine.close();
+    });
+  });
+
+  test('an early server without legacy_field_names is not ready, and the reason names the option', async () => {
+    await withFake({ legacy: true }, async (fake) => {
+      const imagine = provider(fake);
+      await imagine.start();
+      const readiness = imagine.readiness();
+      assert.equal(readiness.ready, false);
+      assert.match(readiness.ready ? '' : readiness.reason, /HTTP 404.*legacy_field_names/);
+      await imagine.close();
     });
   });
 
@@ -159,7 +184,7 @@ describe('Imagine adapter', () => {
       assert.equal(fake.maxOpen, 1);
       assert.deepEqual(
         fake.bodies.map((body) => body.seed),
-        ['1', '2', '3'],
+        [1, 2, 3],
       );
     });
   });

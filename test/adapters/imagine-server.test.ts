@@ -24,7 +24,7 @@ describe('imagine through the server', () => {
       assert.deepEqual([picture?.format, picture?.width, picture?.height], ['png', 512, 768]);
       assert.equal(fake.bodies[0]?.sampler, 'euler a', 'sent in the lower case the server knows');
       assert.equal(fake.bodies[0]?.neg, 'text');
-      assert.equal(String(picture?.seed), fake.bodies[0]?.seed, 'the seed sent is the one recorded');
+      assert.equal(picture?.seed, fake.bodies[0]?.seed, 'the seed sent is the one recorded');
       await assertFrameGetsJpeg(server.url, id);
     } finally {
       await server.dispose();

@@ -107,6 +107,17 @@ describe('Qwen-Image flavor', () => {
     }
   });
 
+  test('a proxy\'s gateway timeout (504) is not sent again: the service is still making that picture', async () => {
+    const fake = await FakeOpenAi.start({ profile: 'qwen' });
+    try {
+      fake.mode = 'gateway-timeout';
+      await assert.rejects(provider(fake.url, { flavor: 'qwen' }).generate(generateRequest()), (error: RemoteError) => !error.retryable && /HTTP 504: 504 Gateway Time-out/.test(error.message));
+      assert.equal(fake.requests.filter((request) => request.path === '/v1/images/generations').length, 1);
+    } finally {
+      await fake.close();
+    }
+  });
+
   test('FastAPI 422 bodies name the field', async () => {
     const fake = await FakeOpenAi.start({ profile: 'qwen' });
     try {

@@ -192,6 +192,11 @@ describe('OpenAI provider', () => {
     await assert.rejects(provider(fake.url, { timeoutMs: 50 }).generate(generateRequest()), /no answer from .* within/);
     assert.equal(generations(fake).length, 1);
     fake.delayMs = 0;
+    fake.mode = 'gateway-timeout';
+    fake.requests.length = 0;
+    await assert.rejects(provider(fake.url).generate(generateRequest()), (error: ProviderError) => !error.retryable && /HTTP 504/.test(error.message));
+    assert.equal(generations(fake).length, 1, 'a gateway timeout is a timeout: the picture may still be made, and billed');
+    fake.mode = 'ok';
   });
 
   test('broken JSON is an invalid answer; an abort rejects with its reason', async () => {

@@ -29,7 +29,8 @@ export type A1111Failure =
   | 'proxy-html' // 502 HTML page from a reverse proxy
   | 'truncated' // 200 headers, then half a JSON body and the connection dropped
   | 'not-json' // 200 with a body that is not JSON
-  | 'hang'; // the job runs (holding the lock) until interrupted, then answers as usual
+  | 'hang' // the job runs (holding the lock) until interrupted, then answers as usual
+  | 'gateway-timeout'; // a reverse proxy gives up at once with 504 while the job runs on (until interrupted)
 
 export interface RecordedRequest {
   readonly method: string;
@@ -138,8 +139,8 @@ export class FakeA1111 {
         return;
       case 'POST /sdapi/v1/interrupt':
         this.interrupts += 1;
-        this.closed = true;
-    if (this.current) this.current.interrupted = true;
+        // Stops the running job only; the next one runs as usual (state.begin() resets the flag).
+        if (this.current) this.current.interrupted = true;
         send(response, 200, {});
         return;
       case 'POST /sdapi/v1/txt2img':
@@ -208,14 +209,21 @@ export class FakeA1111 {
     const failure = this.failures.shift();
     const job: Job = { taskId: typeof body.force_task_id === 'string' ? body.force_task_id : `task(${Math.random().toString(36).slice(2)})`, steps, step: 0, interrupted: false };
     this.current = job;
-    while (!job.interrupted && !this.closed && (failure === 'hang' || (this.options.stepOnPoll ? !job.released : job.step < steps))) {
-      if (failure === 'hang' || this.options.stepOnPoll) {
+    const endless = failure === 'hang' || failure === 'gateway-timeout';
+    if (failure === 'gateway-timeout') {
+      // nginx's proxy_read_timeout ran out: the client gets a 504, the server keeps working.
+      response.writeHead(504, { 'Content-Type': 'text/html' });
+      response.end('<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx/1.24.0</center></body></html>');
+    }
+    while (!job.interrupted && !this.closed && (endless || (this.options.stepOnPoll ? !job.released : job.step < steps))) {
+      if (endless || this.options.stepOnPoll) {
         await delay(5);
         continue;
       }
       if (this.options.stepDelayMs) await delay(this.options.stepDelayMs);
       job.step += 1;
     }
+    if (failure === 'gateway-timeout') return;
     if (failure === 'oom') {
       send(response, 500, {
         error: 'OutOfMemoryError',

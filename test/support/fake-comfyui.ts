@@ -32,6 +32,8 @@ interface Job {
   readonly id: string;
   readonly number: number;
   readonly prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+  /** The output nodes that passed validation: only these run. */
+  readonly outputs: readonly string[];
   readonly clientId: unknown;
   readonly failure: ComfyFailure | undefined;
   interrupted: boolean;
@@ -117,7 +119,7 @@ export class FakeComfyUI {
       return;
     }
     if (request.method === 'GET' && path === '/queue') {
-      const item = (job: Job): unknown[] => [job.number, job.id, job.prompt, { client_id: job.clientId }, this.outputNodes(job.prompt)];
+      const item = (job: Job): unknown[] => [job.number, job.id, job.prompt, { client_id: job.clientId }, job.outputs];
       sendJson(response, 200, { queue_running: this.running ? [item(this.running)] : [], queue_pending: this.pending.map(item) });
       return;
     }
@@ -171,18 +173,26 @@ export class FakeComfyUI {
       sendJson(response, 400, { error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} }, node_errors: [] });
       return;
     }
+    // As execution.validate_prompt: each output is checked with the nodes it depends on. Only
+    // when no output is left is the prompt refused; otherwise it runs the good outputs, and the
+    // 200 answer still lists the errors of the others.
     const nodeErrors: Record<string, { errors: Problem[]; dependent_outputs: string[]; class_type: string }> = {};
-    for (const [id, node] of Object.entries(graph)) {
-      const errors = validateNode(node);
-      if (errors.length > 0) nodeErrors[id] = { errors, dependent_outputs: outputs, class_type: node.class_type };
+    const goodOutputs: string[] = [];
+    for (const output of outputs) {
+      const bad = ancestors(graph, output).filter((id) => validateNode(graph[id]!).length > 0);
+      if (bad.length === 0) goodOutputs.push(output);
+      for (const id of bad) {
+        const entry = (nodeErrors[id] ??= { errors: validateNode(graph[id]!), dependent_outputs: [], class_type: graph[id]!.class_type });
+        entry.dependent_outputs.push(output);
+      }
     }
-    if (Object.keys(nodeErrors).length > 0) {
+    if (goodOutputs.length === 0) {
       sendJson(response, 400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: nodeErrors });
       return;
     }
-    const job: Job = { id: randomUUID(), number: this.number++, prompt: graph, clientId: body.client_id, failure: this.failures.shift(), interrupted: false };
+    const job: Job = { id: randomUUID(), number: this.number++, prompt: graph, outputs: goodOutputs, clientId: body.client_id, failure: this.failures.shift(), interrupted: false };
     if (job.failure !== 'lost') this.pending.push(job);
-    sendJson(response, 200, { prompt_id: job.id, number: job.number, node_errors: {} });
+    sendJson(response, 200, { prompt_id: job.id, number: job.number, node_errors: nodeErrors });
     if (!this.running) void this.work();
   }
 
@@ -229,7 +239,7 @@ export class FakeComfyUI {
     const latent = Object.values(job.prompt).find((node) => node.class_type === 'EmptyLatentImage')?.inputs ?? {};
     const sampler = Object.values(job.prompt).find((node) => node.class_type === 'KSampler')?.inputs ?? {};
     const png = await pngOf(Number(latent.width ?? 512), Number(latent.height ?? 512), Number(sampler.seed ?? 0));
-    for (const id of this.outputNodes(job.prompt)) {
+    for (const id of job.outputs) {
       const node = job.prompt[id]!;
       this.counter += 1;
       const temp = node.class_type === 'PreviewImage';
@@ -244,7 +254,7 @@ export class FakeComfyUI {
 
   private entry(job: Job, outputs: unknown, status: string, completed: boolean, messages: unknown[]): Record<string, unknown> {
     return {
-      prompt: [job.number, job.id, job.prompt, { client_id: job.clientId }, this.outputNodes(job.prompt)],
+      prompt: [job.number, job.id, job.prompt, { client_id: job.clientId }, job.outputs],
       outputs,
       status: { status_str: status, completed, messages },
       meta: {},
@@ -260,6 +270,20 @@ export class FakeComfyUI {
 
 export async function startFakeComfyUI(options: FakeComfyOptions = {}): Promise<FakeComfyUI> {
   return new FakeComfyUI(options).listen();
+}
+
+/** The node and every node it takes an input from (`["id", index]` links), transitively. */
+function ancestors(graph: Job['prompt'], start: string): string[] {
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    if (seen.has(id) || graph[id] === undefined) return;
+    seen.add(id);
+    for (const value of Object.values(graph[id].inputs)) {
+      if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'number') visit(value[0]);
+    }
+  };
+  visit(start);
+  return [...seen];
 }
 
 function validateNode(node: { class_type: string; inputs: Record<string, unknown> }): Problem[] {

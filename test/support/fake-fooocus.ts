@@ -43,6 +43,8 @@ export interface FakeFooocusOptions {
   readonly runningPolls?: number;
   /** The base written into result URLs (the server's idea of its address); its own URL by default. */
   readonly advertisedBase?: string;
+  /** Older releases (fooocusapi/api.py before the routes were split) serve /ping outside the key check, as text/html. */
+  readonly openPing?: boolean;
 }
 
 export class FakeFooocus {
@@ -55,6 +57,7 @@ export class FakeFooocus {
   waitingPolls: number;
   runningPolls: number;
   private advertisedBase = '';
+  private readonly openPing: boolean;
 
   private constructor(
     private readonly server: FakeServer,
@@ -64,6 +67,7 @@ export class FakeFooocus {
     this.apiKey = options.apiKey;
     this.waitingPolls = options.waitingPolls ?? 1;
     this.runningPolls = options.runningPolls ?? 2;
+    this.openPing = options.openPing ?? false;
   }
 
   static async start(options: FakeFooocusOptions = {}): Promise<FakeFooocus> {
@@ -101,6 +105,7 @@ export class FakeFooocus {
     }
     // The static route is not behind the key (fooocusapi/api.py mounts /files apart).
     if (request.path.startsWith('/files/')) return this.file(request, response);
+    if (this.openPing && request.method === 'GET' && request.path === '/ping') return sendBytes(response, 200, 'pong', 'text/html; charset=utf-8');
     if (this.apiKey !== undefined && request.headers['x-api-key'] !== this.apiKey) return sendJson(response, 403, { detail: 'Forbidden' });
     if (this.mode === 'broken-json') return sendBrokenJson(response);
     if (request.method === 'GET' && request.path === '/ping') return sendJson(response, 200, 'pong');

@@ -5,7 +5,7 @@
  * of `steps`, NDJSON streaming when a `stream` key is present, no queue.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, delay, listenOnLoopback, pngOf, readBody, sendJson } from './fake-http-kit.js';
+import { closeServer, delay, listenOnLoopback, pngOf, readBody, sendBytes, sendJson } from './fake-http-kit.js';
 
 const SAMPLERS = ['ddim', 'euler', 'euler a', 'heun', 'lms', 'dpm++ 2m', 'dpm++ 2s', 'dpm++ sde', 'dpm2', 'dpm2 a'];
 
@@ -13,6 +13,13 @@ export interface FakeImagineOptions {
   readonly models?: readonly string[];
   /** Milliseconds each generation takes (slow mode). */
   readonly generateMs?: number;
+  /**
+   * A server from before the rename of 2025-06-29 (Flask): no GET /models (Flask's 404
+   * page), the step count read from `num_steps` only, the seed handed to torch's
+   * manual_seed as it came (text is a TypeError: Flask's 500 page), answers without
+   * `status` and with the seed as a number, errors as `{"error": ...}` JSON.
+   */
+  readonly legacy?: boolean;
 }
 
 export type ImagineFailure =
@@ -24,6 +31,8 @@ export class FakeImagine {
   readonly bodies: Record<string, unknown>[] = [];
   /** Seeds of the pictures made, as the server reports them (text: up to 2^64 − 1). */
   readonly seedsUsed: string[] = [];
+  /** The step count each picture was made with, as the server read it. */
+  readonly stepsUsed: number[] = [];
   maxOpen = 0;
   private open = 0;
   private readonly failures: ImagineFailure[] = [];
@@ -47,6 +56,7 @@ export class FakeImagine {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const raw = await readBody(request);
+    if (this.options.legacy) return this.legacyRoute(request, raw, response);
     if (request.method === 'GET' && request.url === '/models') {
       sendJson(response, 200, { models: [...(this.options.models ?? ['dreamshaper_8', 'v1-5-pruned-emaonly'])].sort() }, { 'Access-Control-Allow-Origin': '*' });
       return;
@@ -76,6 +86,27 @@ export class FakeImagine {
     }
   }
 
+  /** The early Flask server: only POST /generate. */
+  private async legacyRoute(request: IncomingMessage, raw: Buffer, response: ServerResponse): Promise<void> {
+    if (request.method !== 'POST' || request.url !== '/generate') return sendFlaskError(response, 404);
+    const data = parseJsonObject(raw);
+    if (data === undefined) return sendJson(response, 400, { error: 'Invalid JSON' });
+    this.bodies.push(data);
+    if (!data.prompt) return sendJson(response, 400, { error: 'Prompt is required' });
+    const sampler = data.sampler ?? 'dpm++ 2m';
+    if (typeof sampler !== 'string' || !SAMPLERS.includes(sampler)) {
+      return sendJson(response, 400, { error: `Invalid sampler '${String(sampler)}'. Available samplers: [${SAMPLERS.map((name) => `'${name}'`).join(', ')}]` });
+    }
+    // torch.Generator.manual_seed(seed) takes an int only.
+    if (data.seed !== undefined && !Number.isInteger(data.seed)) return sendFlaskError(response, 500);
+    const seed = data.seed === undefined ? Math.floor(Math.random() * 2 ** 48) : (data.seed as number);
+    const steps = Number(data.num_steps ?? 25);
+    this.seedsUsed.push(String(seed));
+    this.stepsUsed.push(steps);
+    const img = (await pngOf(Number(data.width ?? 512), Number(data.height ?? 512), seed % 16777216)).toString('base64');
+    sendBytes(response, 200, `${JSON.stringify({ img, seed })}\n`, 'text/json');
+  }
+
   private async generate(data: Record<string, unknown>, response: ServerResponse): Promise<void> {
     const streaming = data.stream !== undefined && data.stream !== null;
     const invalid = validate(data);
@@ -100,6 +131,7 @@ export class FakeImagine {
       return;
     }
     this.seedsUsed.push(seed);
+    this.stepsUsed.push(steps);
     const final = JSON.stringify({ img: (await pngOf(width, height, Number(BigInt(seed) % 16777216n))).toString('base64'), seed, status: 'final' });
     if (!streaming) {
       if (failure === 'truncated') {
@@ -131,8 +163,28 @@ export class FakeImagine {
   }
 }
 
+/** Flask's own error pages (the early server had no handler of its own for these). */
+function sendFlaskError(response: ServerResponse, status: 404 | 500): void {
+  const [title, text] =
+    status === 404
+      ? ['404 Not Found', 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.']
+      : ['500 Internal Server Error', 'The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.'];
+  const body = `<!doctype html>\n<html lang=en>\n<title>${title}</title>\n<h1>${title.slice(4)}</h1>\n<p>${text}</p>\n`;
+  response.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  response.end(body);
+}
+
 export async function startFakeImagine(options: FakeImagineOptions = {}): Promise<FakeImagine> {
   return new FakeImagine(options).listen();
+}
+
+function parseJsonObject(raw: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function validate(data: Record<string, unknown>): string | undefined {

@@ -25,6 +25,8 @@ export type FakeOpenAiMode =
   | 'server-error'
   /** A proxy's HTML 502 page. */
   | 'html-502'
+  /** A proxy's HTML 504 page: it gave up waiting; the server behind it goes on generating. */
+  | 'gateway-timeout'
   /** 200 with truncated JSON. */
   | 'broken-json'
   /** The connection is dropped without an answer. */
@@ -185,6 +187,9 @@ export class FakeOpenAi {
         return true;
       case 'html-502':
         sendBytes(response, 502, '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>', 'text/html');
+        return true;
+      case 'gateway-timeout':
+        sendBytes(response, 504, '<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>', 'text/html');
         return true;
       case 'broken-json':
         sendBrokenJson(response);

@@ -40,8 +40,11 @@ export interface FakeOperation {
   polls: number;
 }
 
-/** One scripted answer: a status with a body (an error envelope, say), or no answer at all. */
-export type ScriptedAnswer = { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> } | 'hang';
+/**
+ * One scripted answer: a status with a body (an error envelope, say), no answer at all
+ * (`hang`), or a connection closed without an answer (`drop`, as a proxy or a reset does).
+ */
+export type ScriptedAnswer = { readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> } | 'hang' | 'drop';
 
 export type Outcome = 'image' | 'error' | 'corrupt';
 
@@ -86,6 +89,11 @@ export class FakeYandexArt {
   outcome: Outcome = 'image';
   /** A word that makes the POST a moderation refusal (HTTP 400). */
   forbiddenWord = 'forbidden';
+  /**
+   * A POST is answered this long after it arrived; the operation is made (and paid for) even
+   * if the client has gone meanwhile, as on the real service once the request is in.
+   */
+  postDelayMs = 0;
   /** Answers used, in order, before normal handling (after the credentials check). */
   readonly postScript: ScriptedAnswer[] = [];
   readonly pollScript: ScriptedAnswer[] = [];
@@ -158,6 +166,10 @@ export class FakeYandexArt {
       return;
     }
     const scripted = (generate ? this.postScript : this.pollScript).shift();
+    if (scripted === 'drop') {
+      request.socket.destroy();
+      return;
+    }
     if (scripted === 'hang') {
       this.hanging.add(response);
       response.on('close', () => this.hanging.delete(response));
@@ -167,6 +179,7 @@ export class FakeYandexArt {
       answer(scripted.status, scripted.body ?? {}, scripted.headers);
       return;
     }
+    if (generate && this.postDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.postDelayMs));
     if (generate) this.generate(body, answer);
     else this.poll(decodeURIComponent(path.slice('/operations/'.length)), answer);
   }

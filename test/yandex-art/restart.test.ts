@@ -103,7 +103,62 @@ async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise
   }
 }
 
+/**
+ * A stop that lands while the POST is in flight: the request has reached YandexART (the
+ * operation exists and is billed) but its answer, with the id, has not come back yet. A
+ * graceful stop must wait for that answer and keep the id, or the picture is paid and lost.
+ */
+async function stopDuringPost(t: TestContext): Promise<void> {
+  const fake = await FakeYandexArt.start({ folderId: FOLDER, credentials: [API_KEY] });
+  const root = await tempRoot();
+  try {
+    await mkdir(join(root, 'data'), { recursive: true });
+    await writeCredentials(join(root, 'data'), { folder_id: FOLDER, api_key: API_KEY });
+    await writeFile(join(root, 'data', 'options.yml'), `log_level: DEBUG\nproviders:\n  ydArt:\n    base_url: ${fake.url}\n    poll_interval_seconds: 0.05\n`);
+    fake.hold = true;
+    // Long enough for the stop to begin first; well inside the 5 s the server gives running work.
+    fake.postDelayMs = 2500;
+
+    const first = await startChildServer(root);
+    const started = (await (await fetch(`${first.url}/operation/start`, { method: 'POST', body: JSON.stringify({ type: 'ydArt', prompt: 'a mill by a river' }) })).json()) as {
+      id: string;
+    };
+    await eventually('the POST to arrive', () => (fake.posts.length === 1 ? true : undefined));
+    assert.equal(fake.operations.size, 0, 'stopped before the answer');
+    assert.equal(await first.kill('SIGTERM'), 0);
+    const printed = first.output();
+    const stopAt = printed.indexOf('SIGTERM received');
+    assert.ok(stopAt >= 0 && stopAt < printed.indexOf('generation started as operation'), 'the answer came after the stop began');
+    assert.match(printed, /generation interrupted by shutdown; it resumes at the next start/);
+    const [remoteId] = await eventually('the paid operation', () => (fake.operations.size === 1 ? [...fake.operations.keys()] : undefined));
+    const jobs = await readJobs(root);
+    assert.deepEqual(
+      jobs.map((job) => [job.operationId, job.resume.operationId]),
+      [[started.id, remoteId]],
+      'the id that came back after the stop was saved',
+    );
+    fake.release();
+
+    const second = await startChildServer(root);
+    try {
+      const [meta] = await eventually('the picture in the library', async () => {
+        const found = await ydArtSidecars(root);
+        return found.length > 0 ? found : undefined;
+      });
+      assert.equal((meta?.details as { operation_id?: string }).operation_id, remoteId);
+      assert.equal(fake.posts.length, 1, 'exactly one paid request in all');
+      t.diagnostic(`SIGTERM during the POST: ${fake.posts.length} POST, the picture landed after the restart`);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  } finally {
+    await fake.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 describe('YandexART across a restart of the real server', () => {
   test('SIGKILL between the POST and the result: the picture lands after the restart, 1 POST in all', (t) => restartCase('SIGKILL', t));
   test('SIGTERM between the POST and the result: the same', (t) => restartCase('SIGTERM', t));
+  test('SIGTERM while the POST is in flight: its answer is waited for and saved; the picture lands after the restart', (t) => stopDuringPost(t));
 });

@@ -118,8 +118,14 @@ export class A1111Provider extends RemoteProvider {
   }
 
   private async txt2img(body: Record<string, unknown>, signal: AbortSignal): Promise<z.output<typeof txt2imgAnswerSchema>> {
-    const response = await timeoutIsFinal(() => this.http.send({ path: TXT2IMG_PATH, json: body, signal }), (timeout) => new JobTimeoutError(timeout));
-    if (response.status < 200 || response.status >= 300) throw a1111Error(response);
+    const response = await timeoutIsFinal(
+      async () => {
+        const answer = await this.http.send({ path: TXT2IMG_PATH, json: body, signal });
+        if (answer.status < 200 || answer.status >= 300) throw a1111Error(answer);
+        return answer;
+      },
+      (timeout) => new JobTimeoutError(timeout),
+    );
     return parseAnswer(txt2imgAnswerSchema, response, 'the generation');
   }
 
@@ -166,8 +172,9 @@ export class A1111Provider extends RemoteProvider {
 }
 
 /**
- * The server has no timeout of its own and keeps working on a request we stopped waiting
- * for: not retryable, since sending it again would queue a second copy behind the first.
+ * The server has no timeout of its own and keeps working on a request we (or a reverse
+ * proxy's 504) stopped waiting for: not retryable, since sending it again would queue a
+ * second copy behind the first; the job is interrupted instead.
  */
 class JobTimeoutError extends ProviderError {
   constructor(cause: RemoteError) {

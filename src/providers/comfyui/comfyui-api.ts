@@ -13,7 +13,11 @@ export const VIEW_PATH = '/view';
 export const SYSTEM_STATS_PATH = '/system_stats';
 export const historyPath = (promptId: string): string => `/history/${encodeURIComponent(promptId)}`;
 
-export const submitAnswerSchema = z.object({ prompt_id: z.string().min(1) });
+export const submitAnswerSchema = z.object({
+  prompt_id: z.string().min(1),
+  /** Errors of output nodes left out of the run; `{}` when the whole graph is valid. */
+  node_errors: z.unknown().optional(),
+});
 
 const imageRefSchema = z.object({
   filename: z.string(),
@@ -80,14 +84,16 @@ const problemSchema = z.object({
   details: z.string().optional(),
 });
 
+const nodeErrorsSchema = z
+  .union([
+    z.record(z.string(), z.object({ class_type: z.string().optional(), errors: z.array(problemSchema).default([]) }).loose()),
+    z.array(z.unknown()),
+  ])
+  .optional();
+
 const refusalSchema = z.object({
   error: z.union([z.string(), problemSchema]).optional(),
-  node_errors: z
-    .union([
-      z.record(z.string(), z.object({ class_type: z.string().optional(), errors: z.array(problemSchema).default([]) }).loose()),
-      z.array(z.unknown()),
-    ])
-    .optional(),
+  node_errors: nodeErrorsSchema,
 });
 
 /**
@@ -104,14 +110,18 @@ export function comfyError(response: RemoteResponse): RemoteError {
   const parsed = refusalSchema.safeParse(raw);
   if (!parsed.success || parsed.data.error === undefined) return httpStatusError(response);
   const { error, node_errors: nodeErrors } = parsed.data;
-  const parts = [typeof error === 'string' ? error : joinProblem(error)];
-  if (nodeErrors !== undefined && !Array.isArray(nodeErrors)) {
-    for (const [id, node] of Object.entries(nodeErrors)) {
-      const problems = node.errors.map(joinProblem).join('; ');
-      parts.push(`node ${id}${node.class_type ? ` (${node.class_type})` : ''}: ${problems || 'invalid'}`);
-    }
-  }
+  const parts = [typeof error === 'string' ? error : joinProblem(error), ...describeNodeErrors(nodeErrors)];
   return httpStatusError(response, `: ${parts.filter(Boolean).join('; ')}`);
+}
+
+/** `node_errors` as one `node <id> (<class>): <problems>` line per node; none for `{}`, `[]` or an unknown shape. */
+export function describeNodeErrors(nodeErrors: unknown): string[] {
+  const parsed = nodeErrorsSchema.safeParse(nodeErrors);
+  if (!parsed.success || parsed.data === undefined || Array.isArray(parsed.data)) return [];
+  return Object.entries(parsed.data).map(([id, node]) => {
+    const problems = node.errors.map(joinProblem).join('; ');
+    return `node ${id}${node.class_type ? ` (${node.class_type})` : ''}: ${problems || 'invalid'}`;
+  });
 }
 
 function joinProblem(problem: z.output<typeof problemSchema>): string {

@@ -20,6 +20,7 @@ import { ProviderError, type GenerateRequest, type ProviderCapabilities, type Pr
 import {
   comfyError,
   describeExecutionFailure,
+  describeNodeErrors,
   historyEntrySchema,
   historyPath,
   INTERRUPT_PATH,
@@ -150,9 +151,19 @@ export class ComfyUIProvider extends RemoteProvider {
 
   private async submit(graph: Record<string, unknown>): Promise<string> {
     // The prompt may be queued already: sending it again could make the picture twice.
-    const response = await timeoutIsFinal(() => this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } }));
-    if (response.status < 200 || response.status >= 300) throw comfyError(response);
-    return parseAnswer(submitAnswerSchema, response, 'the new prompt').prompt_id;
+    const response = await timeoutIsFinal(async () => {
+      const answer = await this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } });
+      if (answer.status < 200 || answer.status >= 300) throw comfyError(answer);
+      return answer;
+    });
+    const { prompt_id: promptId, node_errors: nodeErrors } = parseAnswer(submitAnswerSchema, response, 'the new prompt');
+    // Queued although some output nodes failed validation: ComfyUI runs the others and skips
+    // these, so the picture may not come from the node the user meant.
+    const skipped = describeNodeErrors(nodeErrors);
+    if (skipped.length > 0) {
+      this.options.logger.warn(`provider ${this.id}: ComfyUI skips part of workflow ${basename(this.options.workflowFile)}: ${skipped.join('; ')}`, { prompt_id: promptId });
+    }
+    return promptId;
   }
 
   /** Polls the history until the prompt is done; a failed run is a final failure. */

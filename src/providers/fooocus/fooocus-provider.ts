@@ -19,7 +19,7 @@ export interface FooocusApiOptions extends FooocusProviderOptions {
 
 export const GENERATE_PATH = '/v1/generation/text-to-image';
 export const QUERY_JOB_PATH = '/v1/generation/query-job';
-export const PING_PATH = '/ping';
+export const JOB_QUEUE_PATH = '/v1/generation/job-queue';
 
 const resultItemSchema = z.object({
   base64: z.string().nullish(),
@@ -51,8 +51,9 @@ export class FooocusProvider extends FooocusJobProvider {
   }
 
   protected async probe(signal: AbortSignal): Promise<void> {
-    // /ping sits behind the API key check, so a wrong key shows here, not at the first picture.
-    const response = await this.http.send({ path: PING_PATH, signal });
+    // The job queue sits behind the API key check in every release (/ping does not in older
+    // ones), so a wrong key shows here, not at the first picture.
+    const response = await this.http.send({ path: JOB_QUEUE_PATH, signal });
     if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
   }
 

@@ -91,6 +91,9 @@ export class RemoteHttp {
         maxContentLength: this.maxBodyBytes,
         maxBodyLength: this.maxBodyBytes,
         maxRedirects: 5,
+        // follow-redirects drops Authorization when a redirect leaves the host, not an API-key
+        // header such as X-API-KEY: those stay with the configured server too.
+        beforeRedirect: (options) => dropHeadersOffOrigin(options, new URL(url).origin, Object.keys(this.options.headers ?? {})),
         signal,
         // axios would otherwise pick up HTTP(S)_PROXY itself; a user who needs a proxy sets base_url.
         proxy: false,
@@ -98,7 +101,7 @@ export class RemoteHttp {
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
       if (timeout.aborted) {
-        throw new RemoteError(`no answer from ${shownUrl} within ${formatDuration(timeoutMs)}`, { failure: 'timeout', url: shownUrl, cause: error });
+        throw new RemoteError(`no answer from ${shownUrl} within ${formatDuration(timeoutMs)}`, { failure: 'timeout', url: shownUrl, cause: describeCause(error) });
       }
       const code = (error as { code?: string }).code;
       const reason = code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED' ? 'answer too large or malformed' : (code ?? (error as Error).message);
@@ -177,6 +180,22 @@ function flattenHeaders(headers: Record<string, unknown>): Record<string, string
     if (value !== undefined && value !== null) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
   }
   return out;
+}
+
+/** On a redirect to another origin, removes the named headers (any case) from the next request. */
+function dropHeadersOffOrigin(options: Record<string, unknown>, origin: string, names: readonly string[]): void {
+  let next: string;
+  try {
+    next = new URL(typeof options.href === 'string' ? options.href : `${String(options.protocol)}//${String(options.host)}`).origin;
+  } catch {
+    next = '';
+  }
+  const headers = options.headers as Record<string, unknown> | undefined;
+  if (next === origin || headers === undefined) return;
+  const drop = new Set(names.map((name) => name.toLowerCase()));
+  for (const name of Object.keys(headers)) {
+    if (drop.has(name.toLowerCase())) delete headers[name];
+  }
 }
 
 /**

@@ -22,7 +22,7 @@ const imagineSchema = remoteSectionSchema({
     .default('dpm++ 2m'),
   seed: seedModeSchema,
   negative_prompt: z.string({ error: 'expected text' }).default(''),
-  /** Also send `num_steps` for servers from before June 2025. */
+  /** Also send `num_steps` for servers from before June 2025 (and do not require their missing GET /models). */
   legacy_field_names: z.boolean({ error: 'expected true or false' }).default(false),
   size: z.number({ error: 'expected a number of pixels such as 640' }).int().min(64).max(4096).default(640),
   /** The server reloads the model for every picture: allow for that. */

@@ -8,7 +8,7 @@ import type { Logger } from '../../util/logger.js';
 import { decodeBase64Image } from '../http/image-payload.js';
 import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
-import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
+import { httpStatusError, parseJsonBody, RemoteHttp } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
 import type { RetryPolicy } from '../http/retry.js';
 import { timeoutIsFinal } from '../http/timeout-is-final.js';
@@ -27,7 +27,7 @@ export interface ImagineProviderOptions {
   /** `request`: the frame server's seed; `random`: none sent, the server picks (and reports it). */
   readonly seedMode: 'request' | 'random';
   readonly negativePrompt: string;
-  /** Also send `num_steps`, the name servers before 2025-06-29 read. */
+  /** Also send `num_steps`, the name servers before 2025-06-29 read; those have no GET /models either. */
   readonly legacyFieldNames: boolean;
   readonly targetPixels: number;
   readonly timeoutMs: number;
@@ -61,8 +61,9 @@ export class ImagineProvider extends RemoteProvider {
       ...(this.options.legacyFieldNames ? { num_steps: this.options.steps } : {}),
       guidance: this.options.guidance,
       sampler: this.options.sampler,
-      // A string, as the project's own client sends it (the server reads it with int()).
-      ...(this.options.seedMode === 'random' ? {} : { seed: String(request.seed) }),
+      // A number: the current server reads it with int() (text or number), the early ones hand
+      // it to torch's manual_seed as it came, which refuses text.
+      ...(this.options.seedMode === 'random' ? {} : { seed: request.seed }),
     };
     request.onProgress?.({ step: 0, total: this.options.steps });
     let answer;
@@ -97,14 +98,25 @@ export class ImagineProvider extends RemoteProvider {
   private async post(body: Record<string, unknown>, signal: AbortSignal) {
     // The server keeps generating for a caller that left: a second copy would load a second
     // pipeline beside the first.
-    const response = await timeoutIsFinal(() => this.http.send({ path: GENERATE_PATH, json: body, signal }));
-    if (response.status < 200 || response.status >= 300) throw imagineError(response);
+    const response = await timeoutIsFinal(async () => {
+      const answer = await this.http.send({ path: GENERATE_PATH, json: body, signal });
+      if (answer.status < 200 || answer.status >= 300) throw imagineError(answer);
+      return answer;
+    });
     return parseAnswer(generateAnswerSchema, response, 'the generation');
   }
 
-  /** Readiness: the model list answers and holds the configured model. */
+  /**
+   * Readiness: the model list answers and holds the configured model. Servers from before
+   * the field rename have no GET /models: with legacy field names a 404 there is a server
+   * that answers, whose models cannot be listed.
+   */
   protected async probe(signal: AbortSignal): Promise<void> {
     const response = await this.http.send({ path: MODELS_PATH, signal });
+    if (response.status === 404) {
+      if (this.options.legacyFieldNames) return;
+      throw httpStatusError(response, ': no model list here; for an early server (from before the field rename of June 2025) set legacy_field_names: true');
+    }
     if (response.status < 200 || response.status >= 300) throw imagineError(response);
     const parsed = modelsAnswerSchema.safeParse(parseJsonBody(response));
     if (!parsed.success) throw new Error(`${response.url} answered an unexpected model list`);

@@ -13,6 +13,7 @@ import { RemoteError } from '../http/remote-error.js';
 import { RemoteHttp } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
 import { withRetries, type RetryPolicy } from '../http/retry.js';
+import { isGatewayTimeout } from '../http/timeout-is-final.js';
 import type { PictureFormat } from '../../library/picture.js';
 import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult } from '../types.js';
 import { planBody, type BodyOptions, type OpenAiFlavor, type PlannedBody } from './openai-body.js';
@@ -146,6 +147,8 @@ export class OpenAiProvider extends RemoteProvider {
         ...(listedSizes(plan.family) === undefined ? {} : { validSizes: listedSizes(plan.family) }),
         keyHint: this.options.keyHint,
       });
+      // A proxy stopped waiting, the server did not: like our own timeout, never sent twice.
+      if (error instanceof RemoteError && isGatewayTimeout(error.status)) throw new ProviderError(error.message, { cause: error });
       const maxWait = this.options.maxRetryAfterMs ?? 120_000;
       if (error instanceof RemoteError && error.retryable && (error.retryAfterMs ?? 0) > maxWait) {
         throw new ProviderError(`${error.message} (the server asks to wait ${Math.round((error.retryAfterMs ?? 0) / 1000)} s; giving up on this picture)`, { cause: error });

@@ -98,13 +98,16 @@ export class YandexArtApi {
    * Starts a paid generation. Retryable failures (429, 500, 502, 503, a refused connection)
    * are ones where no operation was created. A timeout or a connection dropped after the body
    * was sent may have started one we cannot see: that is final, so a picture is never paid twice.
+   *
+   * It takes no abort signal on purpose: once the body is sent, the answer carries the id of
+   * an operation Yandex bills for, and cutting the request short (a shutdown) would lose it.
+   * The request's own timeout bounds the wait; the caller honours its abort after saving the id.
    */
-  async start(input: GenerationInput, credentials: Credentials, signal: AbortSignal): Promise<RemoteOperation> {
+  async start(input: GenerationInput, credentials: Credentials): Promise<RemoteOperation> {
     let response: RemoteResponse;
     try {
-      response = await this.http.send({ method: 'POST', path: GENERATE_PATH, json: generationBody(input), headers: authHeaders(credentials), signal });
+      response = await this.http.send({ method: 'POST', path: GENERATE_PATH, json: generationBody(input), headers: authHeaders(credentials) });
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
       if (error instanceof RemoteError && error.failure === 'network' && NOT_SENT.has(causeCode(error) ?? '')) throw this.scrubbed(error);
       const message = error instanceof Error ? this.options.scrub(error.message) : 'unknown failure';
       throw new ProviderError(`YandexART generation request: ${message}; not sent again, as it may have started a paid generation`);

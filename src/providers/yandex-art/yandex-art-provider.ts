@@ -89,6 +89,8 @@ export class YandexArtProvider implements ImageProvider {
   private readonly negativePrefix: string;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
+  /** The longest wait between two tries of one request. */
+  private readonly maxDelayMs: number;
   private readonly authRetryMs: number;
   private state: CredentialsState = { ok: false, reason: 'the credentials have not been read yet' };
   private stamp: string | undefined;
@@ -109,6 +111,7 @@ export class YandexArtProvider implements ImageProvider {
     this.negativePrefix = options.negativePrefix ?? DEFAULT_NEGATIVE_PREFIX;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.retryBaseMs = options.retryBaseMs ?? 2000;
+    this.maxDelayMs = Math.max(this.retryBaseMs, 60_000);
     this.authRetryMs = options.authRetryMs ?? AUTH_RETRY_MS;
     this.api = new YandexArtApi({
       baseUrl: options.baseUrl ?? DEFAULT_BASE_URL,
@@ -132,8 +135,12 @@ export class YandexArtProvider implements ImageProvider {
    * read again if it changed (one stat), so a fixed key is used within a minute.
    */
   async checkPending(): Promise<void> {
-    this.wakeSignal.wake();
-    if ((await this.options.credentials.stamp()) !== this.stamp) await this.reload();
+    try {
+      if ((await this.options.credentials.stamp()) !== this.stamp) await this.reload();
+    } finally {
+      // After the read: a poll waiting out refused or missing credentials uses the new ones.
+      this.wakeSignal.wake();
+    }
   }
 
   readiness(): Readiness {
@@ -170,9 +177,12 @@ export class YandexArtProvider implements ImageProvider {
     const epoch = this.wakeSignal.epoch;
     const started = await this.guardAuth(() =>
       withRetries(() => {
+        // An abort stops the next try; one that lands during a try waits for its answer
+        // (api.start takes no signal), so the id of a billed operation is never thrown away.
+        signal.throwIfAborted();
         // Checked again before each try: another job may have found the key refused meanwhile.
         const current = this.credentialsForPayment();
-        return this.api.start({ ...input, folderId: current.folderId }, current, signal);
+        return this.refuseLongWaits(this.api.start({ ...input, folderId: current.folderId }, current));
       }, this.retryPolicy('generation request', signal)),
     );
     const state: ResumeState = {
@@ -192,25 +202,87 @@ export class YandexArtProvider implements ImageProvider {
       });
     }
     this.options.logger.info(`provider ${this.id}: generation started as operation ${started.id}`, { seed, aspect_ratio: state.aspectRatio });
+    // The id is safe now: a shutdown that came during the POST is honoured here, and the
+    // next start resumes polling this operation.
+    signal.throwIfAborted();
     const done = started.done ? { operation: started, polls: 0 } : await this.poll(state, signal, false, epoch);
     return this.finish(state, done);
   }
 
-  /** Polls until the operation is done; the first poll of a resumed job is at once. */
+  /**
+   * Polls until the operation is done; the first poll of a resumed job is at once. Polling is
+   * free and the operation is paid for, so a failed poll (no answer, a dropped connection,
+   * 429, 5xx, refused or missing credentials) is not the end of the job: it is polled again
+   * with back-off until `max_wait` from the POST has passed (and at least `max_attempts`
+   * tries, so a restart after a long stop survives a network that is not up yet). Only an
+   * answer that settles it ends it early: done, failed, or unknown to the API (404).
+   */
   private async poll(state: ResumeState, signal: AbortSignal, pollAtOnce: boolean, seenEpoch: number): Promise<{ operation: RemoteOperation; polls: number }> {
     let seen = seenEpoch;
+    let waitMs = this.pollIntervalMs;
+    let failures = 0;
     for (let polls = 1; ; polls += 1) {
-      if (polls > 1 || !pollAtOnce) await this.wakeSignal.wait(this.pollIntervalMs, signal, seen);
+      if (polls > 1 || !pollAtOnce) await this.wakeSignal.wait(waitMs, signal, seen);
       seen = this.wakeSignal.epoch;
-      const operation = await this.guardAuth(() =>
-        withRetries(() => this.api.get(state.operationId, this.credentialsForPolling(), signal), this.retryPolicy('operation poll', signal)),
-      );
+      let operation: RemoteOperation;
+      try {
+        operation = await this.pollOnce(state.operationId, signal);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!(error instanceof ProviderError && (error.retryable || (error instanceof RemoteError && error.isAuthFailure)))) throw error;
+        failures += 1;
+        const reason = this.scrub(error.message);
+        const waited = this.clock.now().getTime() - state.startedAt;
+        if (waited >= this.maxWaitMs && failures >= this.maxAttempts) {
+          throw new ProviderError(`YandexART operation ${state.operationId} could not be polled for ${Math.round(waited / 60_000)} minutes (${reason}); given up`);
+        }
+        waitMs = this.pollBackoff(failures, error);
+        // The first few failures of a streak are worth a warning; a long outage is not worth one per try.
+        const level = failures <= this.maxAttempts ? 'warn' : 'debug';
+        this.options.logger[level](`provider ${this.id}: operation poll failed; trying again`, { reason, attempt: failures, delay_ms: waitMs });
+        continue;
+      }
+      if (failures > 0) this.options.logger.info(`provider ${this.id}: operation ${state.operationId} answers again after ${failures} failed polls`);
+      failures = 0;
+      waitMs = this.pollIntervalMs;
       if (operation.done || operation.error !== undefined) return { operation, polls };
       this.options.logger.debug(`provider ${this.id}: operation ${state.operationId} still running`, { polls });
       const waited = this.clock.now().getTime() - state.startedAt;
       if (waited >= this.maxWaitMs) {
         throw new ProviderError(`YandexART operation ${state.operationId} has not finished after ${Math.round(waited / 60_000)} minutes; given up`);
       }
+    }
+  }
+
+  /** One GET of the operation. Without credentials (a file being rewritten) nothing is sent and the poll waits for them. */
+  private pollOnce(operationId: string, signal: AbortSignal): Promise<RemoteOperation> {
+    const state = this.state;
+    if (!state.ok) return Promise.reject(new ProviderError(`YandexART is not configured: ${state.reason}`, { retryable: true }));
+    return this.guardAuth(() => this.api.get(operationId, state.credentials, signal));
+  }
+
+  /** Full-jitter exponential back-off up to {@link maxDelayMs}; a server's Retry-After is honoured up to the same bound. */
+  private pollBackoff(failures: number, error: ProviderError): number {
+    const bound = Math.min(this.maxDelayMs, this.retryBaseMs * 2 ** Math.min(failures - 1, 30));
+    const jittered = Math.round((this.options.random ?? Math.random)() * bound);
+    const retryAfter = error instanceof RemoteError ? Math.min(error.retryAfterMs ?? 0, this.maxDelayMs) : 0;
+    // At least 1 ms: a wait of 0 would mean "until the cron wakes it".
+    return Math.max(1, jittered, retryAfter);
+  }
+
+  /**
+   * A 429 or 503 whose Retry-After is longer than the back-off allows is final for this picture:
+   * waiting would keep the frame's operation pending for that long, and the frame is better
+   * served by a stored picture now. The next start tries again.
+   */
+  private async refuseLongWaits<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof RemoteError && error.retryable && (error.retryAfterMs ?? 0) > this.maxDelayMs) {
+        throw new ProviderError(`${error.message} (YandexART asks to wait ${describeWait(error.retryAfterMs ?? 0)}; this picture is given up)`);
+      }
+      throw error;
     }
   }
 
@@ -252,7 +324,7 @@ export class YandexArtProvider implements ImageProvider {
     return {
       attempts: this.maxAttempts,
       baseDelayMs: this.retryBaseMs,
-      maxDelayMs: Math.max(this.retryBaseMs, 60_000),
+      maxDelayMs: this.maxDelayMs,
       signal,
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       onRetry: (error, attempt, delayMs) =>
@@ -267,13 +339,7 @@ export class YandexArtProvider implements ImageProvider {
 
   private credentialsForPayment(): Credentials {
     const readiness = this.currentReadiness();
-    if (!readiness.ready) throw new ProviderError(`YandexART is not ready: ${readiness.reason}`);
-    return this.credentialsForPolling();
-  }
-
-  /** Polling is free, so a block on refused credentials does not stop it; missing ones do. */
-  private credentialsForPolling(): Credentials {
-    if (!this.state.ok) throw new ProviderError(`YandexART is not configured: ${this.state.reason}`);
+    if (!readiness.ready || !this.state.ok) throw new ProviderError(`YandexART is not ready: ${readiness.ready ? 'no credentials' : readiness.reason}`);
     return this.state.credentials;
   }
 
@@ -332,6 +398,10 @@ export class YandexArtProvider implements ImageProvider {
     for (const secret of this.seenSecrets) if (secret.length > 0 && out.includes(secret)) out = out.split(secret).join('[redacted]');
     return out;
   }
+}
+
+function describeWait(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`;
 }
 
 function describe(readiness: Readiness): string {
