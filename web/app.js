@@ -179,6 +179,13 @@ function askToken() {
       event.preventDefault();
       const candidate = input.value.trim();
       if (candidate === '') return;
+      // A header carries only Latin-1: fetch would throw on other letters, which reads as
+      // "server unreachable". Tokens are printable ASCII, so such a guess is simply wrong.
+      if (!/^[\x21-\x7e]+$/.test(candidate)) {
+        showError(error, new ApiError(401, t('token.wrong')));
+        input.select();
+        return;
+      }
       let response;
       try {
         response = await fetch('/api/auth', { headers: { Authorization: `Bearer ${candidate}` } });
@@ -260,7 +267,7 @@ function renderProviders() {
   const list = $('provider-list');
   list.replaceChildren(...state.providers.map((provider) => {
     const { today } = provider;
-    const counts = today.limit === null ? t('providers.today', { calls: today.calls }) : t('providers.todayLimit', { calls: today.calls, limit: today.limit });
+    const counts = today.limit === null ? t('providers.today', { n: today.calls }) : t('providers.todayLimit', { n: today.calls, limit: today.limit });
     const why = [];
     if (!provider.ready && provider.reason) why.push(provider.reason);
     if (provider.nextAllowedAt) why.push(t('providers.next', { time: formatTime(provider.nextAllowedAt), relative: formatRelative(provider.nextAllowedAt) }));
@@ -344,7 +351,8 @@ function follow(generation) {
         if (latest.status === 'pending') setTimeout(() => follow(latest), 2000);
         else applyGeneration(latest);
       })
-      .catch((error) => endGeneration(error));
+      // 404: a restart (or a long absence) made the server forget it; say so in the page's language.
+      .catch((error) => endGeneration(error instanceof ApiError && error.status === 404 ? new ApiError(404, t('generate.lost')) : error));
   };
 }
 
@@ -546,10 +554,29 @@ async function loadGalleryPage() {
 
 function thumbnail(picture) {
   gallery.names.add(picture.name);
+  const button = el('button', { type: 'button', class: 'thumb', onclick: () => openViewer(picture) });
   const img = el('img', { src: picture.urls.thumbnail, alt: describe(picture), loading: 'lazy', decoding: 'async', width: '256', height: '256' });
-  const item = el('li', { 'data-name': picture.name }, el('button', { type: 'button', class: 'thumb', onclick: () => openViewer(picture) }, img));
+  // The server cannot decode this picture (422): a labelled tile instead of a broken image,
+  // still a button, so the picture can be opened and deleted.
+  img.addEventListener('error', () => {
+    button.setAttribute('aria-label', describe(picture));
+    button.replaceChildren(el('span', { class: 'unreadable', text: t('gallery.unreadable') }));
+  }, { once: true });
+  button.append(img);
+  const item = el('li', { 'data-name': picture.name }, button);
   item.picture = picture;
   return item;
+}
+
+/** A gallery tile's texts in the current language. */
+function relabelThumbnail(item) {
+  const img = item.querySelector('img');
+  if (img) img.alt = describe(item.picture);
+  const unreadable = item.querySelector('.unreadable');
+  if (unreadable) {
+    unreadable.textContent = t('gallery.unreadable');
+    item.querySelector('button').setAttribute('aria-label', describe(item.picture));
+  }
 }
 
 function renderGalleryState() {
@@ -627,7 +654,7 @@ function refreshLanguage() {
   renderProviders();
   renderPrompts();
   renderGalleryState();
-  for (const item of $('gallery-grid').children) item.querySelector('img').alt = describe(item.picture);
+  for (const item of $('gallery-grid').children) relabelThumbnail(item);
   if (state.generation) renderGenerationProgress();
 }
 

@@ -1,6 +1,7 @@
 import Koa, { type Middleware } from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from '../util/logger.js';
+import { refuseCrossSiteWrites } from './access/cross-site-writes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { HttpError } from './http-error.js';
 
@@ -16,13 +17,17 @@ export interface AppOptions {
   readonly before?: readonly Middleware[];
 }
 
-/** The Koa app: one error middleware first, then the routers. No global app object. */
+/**
+ * The Koa app: one error middleware first, then the refusal of cross-site writes (for every
+ * app: the frame's routes take no token), then the routers. No global app object.
+ */
 export function createApp({ logger, routers, guards = [], before = [] }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, by errorMiddleware
   for (const middleware of guards) app.use(middleware);
   for (const middleware of before) app.use(middleware);
   app.use(errorMiddleware(logger));
+  app.use(refuseCrossSiteWrites);
   app.use(emptyAnswersInUpstreamShape);
   for (const router of routers) {
     app.use(router.routes());

@@ -14,7 +14,9 @@ export function errorMiddleware(logger: Logger): Middleware {
     } catch (caught) {
       const error = toHttpError(caught);
       const where = `${ctx.method} ${truncate(ctx.path, 120)}`;
-      if (error.expose) {
+      if (error.quiet) {
+        // Logged the first time; repeating it on every request would only fill the log.
+      } else if (error.expose) {
         logger.warn(`${error.status} ${where}: ${error.message}`, error.devMessage ? { detail: error.devMessage } : undefined);
       } else {
         logger.error(`${error.status} ${where}: ${(caught as Error)?.message ?? String(caught)}`, {
@@ -22,6 +24,11 @@ export function errorMiddleware(logger: Logger): Middleware {
         });
       }
       ctx.status = error.status;
+      // A route may have set the resource's validator and caching before it failed (an image
+      // answer sets them first, for a 304): an error must never be cached as the resource.
+      ctx.remove('ETag');
+      ctx.remove('Last-Modified');
+      ctx.set('Cache-Control', 'no-store');
       ctx.set('Content-Type', 'application/json');
       ctx.body = JSON.stringify(
         error.expose

@@ -4,14 +4,19 @@
  * client gets a generic message and the details go only to the log.
  */
 export class HttpError extends Error {
+  /** Already logged once for the same cause: the error middleware answers without a log line. */
+  readonly quiet: boolean;
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly devMessage = '',
+    options: { readonly quiet?: boolean } = {},
   ) {
     super(message);
     this.name = 'HttpError';
+    this.quiet = options.quiet ?? false;
   }
 
   get expose(): boolean {

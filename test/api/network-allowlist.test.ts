@@ -3,6 +3,11 @@ import assert from 'node:assert/strict';
 import { DEFAULT_ALLOWED_NETWORKS, isNetworkText } from '../../src/config/options-schema.js';
 import { NetworkAllowlist } from '../../src/http/access/network-allowlist.js';
 import { createTokenCheck } from '../../src/http/access/token-check.js';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import Koa from 'koa';
+import { allowedNetworks } from '../../src/http/access/allowed-networks.js';
+import { createMemoryLogger } from '../../src/util/logger.js';
 
 describe('NetworkAllowlist', () => {
   const defaults = new NetworkAllowlist(DEFAULT_ALLOWED_NETWORKS);
@@ -50,5 +55,28 @@ describe('token check', () => {
     for (const guess of ['', 't', 'the-real-admin-token-12', 'the-real-admin-token-1234', 'THE-REAL-ADMIN-TOKEN-123', 'x'.repeat(10_000)]) {
       assert.equal(check(guess), false, guess.slice(0, 30));
     }
+  });
+});
+
+describe('allowedNetworks middleware', () => {
+  test('a socket that reports no address (already closed) is refused, and the route never runs', async () => {
+    const logger = createMemoryLogger();
+    const guard = allowedNetworks(DEFAULT_ALLOWED_NETWORKS, logger);
+    const app = new Koa();
+    for (let i = 0; i < 2; i++) {
+      // A socket never connected has no remoteAddress, as one the client reset has not.
+      const request = new IncomingMessage(new Socket());
+      request.method = 'POST';
+      request.url = '/operation/start';
+      const ctx = app.createContext(request, new ServerResponse(request));
+      let reached = false;
+      await guard(ctx, async () => {
+        reached = true;
+      });
+      assert.equal(reached, false);
+      assert.equal(ctx.status, 403);
+      assert.match(String(ctx.body), /unknown is outside allowed_networks/);
+    }
+    assert.equal(logger.records.filter((record) => record.level === 'warn').length, 1, 'warned once');
   });
 });

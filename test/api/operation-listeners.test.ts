@@ -47,4 +47,22 @@ describe('operation listeners', () => {
     store.update(operation, { status: 'done' });
     assert.deepEqual(operation.progress, { step: 1, total: 2 });
   });
+
+  test('an operation evicted while it runs still tells its listeners how it ended, so a live stream ends', () => {
+    const store = new OperationStore({ clock: new ManualClock(), maxEntries: 2 });
+    const watched = store.create('auto');
+    const ended: string[] = [];
+    const unsubscribe = store.subscribe(watched.id, (operation) => {
+      if (operation.status !== 'pending') ended.push(operation.status);
+    });
+    // Every entry is pending: the oldest goes anyway, to keep memory bounded.
+    store.create('auto');
+    store.create('auto');
+    assert.equal(store.get(watched.id), undefined, 'evicted');
+    // The generation holds the operation itself and finishes it as usual.
+    store.update(watched, { status: 'done', source: 'provider' });
+    assert.deepEqual(ended, ['done']);
+    unsubscribe();
+    assert.equal(store.listenerCount(), 0);
+  });
 });

@@ -83,7 +83,7 @@ describe('the phone page in Chromium', () => {
     assert.match((await frameImage.getAttribute('src')) ?? '', /^\/api\/pictures\/[^/]+\/frame$/);
     // Provider status: ready, today's count.
     const provider = page.locator('#provider-list li', { hasText: 'offline' });
-    assert.match((await provider.textContent()) ?? '', /Built-in offline generator.*ready.*Today: 1 calls · 1 ok, 0 failed/);
+    assert.match((await provider.textContent()) ?? '', /Built-in offline generator.*ready.*Today: 1 call · 1 ok, 0 failed/);
     assert.match((await page.locator('#gallery-count').textContent()) ?? '', /^1 picture$/);
     assert.equal(await page.locator('#generate-provider option[value="offline"]').count(), 1);
 
@@ -195,7 +195,7 @@ describe('the phone page in Chromium', () => {
     const newest = server.library.newest();
     assert.equal(newest?.prompt, 'a red sailing boat on a calm sea');
     assert.equal(await page.locator('#gallery-grid li').first().getAttribute('data-name'), newest?.name);
-    await page.locator('#provider-list li', { hasText: 'Today: 1 calls' }).waitFor();
+    await page.locator('#provider-list li', { hasText: /Today: 1 call ·/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Generate', exact: true }).isEnabled(), true);
 
     await page.locator('#generate').scrollIntoViewIfNeeded();
@@ -250,7 +250,7 @@ describe('the phone page in Chromium', () => {
     await page.locator('#generate-result:not([hidden])').waitFor();
     assert.match((await page.locator('#generate-caption').textContent()) ?? '', /· offline · .*generation failed: remote service answered 500/);
     assert.equal(await page.getByRole('button', { name: 'Generate', exact: true }).isEnabled(), true);
-    await page.locator('#provider-list li', { hasText: /Broken remote.*Today: 1 calls · 0 ok, 1 failed/ }).waitFor();
+    await page.locator('#provider-list li', { hasText: /Broken remote.*Today: 1 call · 0 ok, 1 failed/ }).waitFor();
 
     // Switched off while the page still offers it: the server's reason, as a readable line.
     broken.ready = false;
@@ -320,7 +320,7 @@ describe('the phone page in Chromium', () => {
     assert.equal(await page.locator('#generate-button').textContent(), 'Создать');
     assert.equal(await page.locator('#gallery-count').textContent(), '6 картинок');
     assert.equal(await page.locator('#generate-provider option').first().textContent(), 'Любой готовый генератор');
-    assert.match((await page.locator('#provider-list li').first().textContent()) ?? '', /готов.*Сегодня: вызовов 1/);
+    assert.match((await page.locator('#provider-list li').first().textContent()) ?? '', /готов.*Сегодня: 1 вызов ·/);
     await screenshot(page, 'ru');
 
     await page.getByRole('button', { name: 'Switch to English' }).click();

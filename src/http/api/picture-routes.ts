@@ -10,6 +10,7 @@ import { IMMUTABLE, REVALIDATE, sendImage } from './image-response.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageAfter } from './picture-page.js';
 import { presentPicture } from './presenters.js';
 import { notFound, pictureNameParam, queryInteger } from './route-params.js';
+import { UnreadablePictures } from './unreadable-pictures.js';
 
 export interface PictureRoutesOptions {
   readonly library: ImageLibrary;
@@ -24,6 +25,8 @@ const CONTENT_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp'
 export function registerPictureRoutes(router: Router, { library, renders, thumbnails, tokenCheck }: PictureRoutesOptions): void {
   // Renders of another frame profile live in another folder: the folder name tells them apart.
   const profile = basename(renders.dir);
+  const unreadable = new UnreadablePictures();
+  library.onRemoved((name) => unreadable.forget(name));
   const find = (raw: string | undefined): PictureMeta => {
     const meta = library.get(pictureNameParam(raw));
     if (meta === undefined) throw notFound('No stored picture has this name');
@@ -62,7 +65,7 @@ export function registerPictureRoutes(router: Router, { library, renders, thumbn
   router.get('/pictures/:name/frame', async (ctx) => {
     const meta = find(ctx.params.name);
     await sendImage(ctx, {
-      path: () => renders.ensure(meta.name, library.originalPath(meta.name)),
+      path: () => unreadable.guard(meta.name, library.originalPath(meta.name), () => renders.ensure(meta.name, library.originalPath(meta.name))),
       contentType: 'image/jpeg',
       etag: `frame-${profile}-${meta.name}`,
       // Not immutable: new screen settings make a new render under the same URL.
@@ -73,7 +76,7 @@ export function registerPictureRoutes(router: Router, { library, renders, thumbn
   router.get('/pictures/:name/thumbnail', async (ctx) => {
     const meta = find(ctx.params.name);
     await sendImage(ctx, {
-      path: () => thumbnails.ensure(meta.name, library.originalPath(meta.name)),
+      path: () => unreadable.guard(meta.name, library.originalPath(meta.name), () => thumbnails.ensure(meta.name, library.originalPath(meta.name))),
       contentType: 'image/jpeg',
       etag: `thumbnail-${meta.name}`,
       cacheControl: IMMUTABLE,
