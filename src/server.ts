@@ -140,6 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     ledger,
     quietHours: config.quietHours,
     observer: metrics,
+    redact: (text) => secrets.redact(text),
   });
   await frames.resumeSavedJobs(await jobStore.open());
 

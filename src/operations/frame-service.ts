@@ -63,6 +63,8 @@ export interface FrameServiceOptions {
   readonly ledger: GenerationLedger;
   readonly quietHours: readonly QuietHours[];
   readonly observer?: FrameObserver;
+  /** Removes secrets (API keys, the admin token) from text shown outside the log. */
+  readonly redact?: (text: string) => string;
 }
 
 /**
@@ -90,6 +92,10 @@ export class FrameService {
   });
 
   constructor(private readonly options: FrameServiceOptions) {}
+
+  private redact(text: string): string {
+    return this.options.redact === undefined ? text : this.options.redact(text);
+  }
 
   /** Every `type` a client may send. */
   allowedTypes(): string[] {
@@ -330,7 +336,9 @@ export class FrameService {
       await finished('failure');
       const reason = (error as Error).message;
       logger.warn('generation failed; the frame gets a stored picture', { id: operation.id, provider: provider.id, reason });
-      operations.update(operation, { note: `generation failed: ${reason}` });
+      // The note is readable without a token (API, status): a provider's error text is
+      // scrubbed of every registered secret, whatever the provider did itself.
+      operations.update(operation, { note: this.redact(`generation failed: ${reason}`) });
       if (!shuttingDown) await this.fallBack(operation, provider.id);
     } finally {
       clearTimeout(timeout);
