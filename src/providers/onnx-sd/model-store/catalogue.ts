@@ -50,7 +50,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     name: 'lcm-dreamshaper-v7',
     title: 'LCM Dreamshaper v7, fp32 ONNX (4-step pictures)',
     repo: 'SimianLuo/LCM_Dreamshaper_v7',
-    revision: 'main',
+    // "add-onnx (#11)": the commit that added the optimum ONNX set beside the PyTorch weights.
+    revision: '4721097975058205c4edcdece2cc574b7dd7bc04',
     // The repository also holds the PyTorch weights (another 4 GB); fetch only the ONNX set.
     include: [
       'model_index.json',
