@@ -5,7 +5,7 @@ import { CATALOGUE, findCatalogueEntry, type CatalogueEntry } from './providers/
 import { ModelDownloadError } from './providers/onnx-sd/model-store/download-errors.js';
 import { pullModel } from './providers/onnx-sd/model-store/downloader.js';
 import { DEFAULT_HUB_ENDPOINT } from './providers/onnx-sd/model-store/hub-client.js';
-import { readManifest, ManifestError, type ModelManifest } from './providers/onnx-sd/model-store/manifest.js';
+import { MANIFEST_FILE, readManifest, ManifestError, type ModelManifest } from './providers/onnx-sd/model-store/manifest.js';
 import { checkModelLayout, resolveModelDir } from './providers/onnx-sd/model-store/model-layout.js';
 import { formatBytes } from './providers/onnx-sd/model-store/format-bytes.js';
 import { createByteProgressReporter, type ProgressStream } from './providers/onnx-sd/model-store/progress-reporter.js';
@@ -218,6 +218,10 @@ async function verifyCommand(model: string, modelsDir: string, io: ModelCliIo, e
     ...(extras.signal === undefined ? {} : { signal: extras.signal }),
   });
   reporter.stop();
+  if (report.ok && report.manifest === undefined) {
+    io.stdout.write(`${model}: OK (layout checked; no ${MANIFEST_FILE}, so no sizes or hashes to compare: a folder not made by pull)\n`);
+    return 0;
+  }
   if (report.ok) {
     const total = report.manifest === undefined ? 0 : sumSizes(report.manifest);
     const bySize = report.checkedFiles - report.hashedFiles;

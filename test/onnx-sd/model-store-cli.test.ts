@@ -79,6 +79,11 @@ describe('model command', () => {
     assert.match(result.stdout, /^lcm-dreamshaper-v7\s+not downloaded/m);
     assert.match(result.stdout, /^my-export\s+ready \(no manifest\)\s+-\s+-\s+\(local folder\)$/m);
     assert.ok(result.stdout.includes(path.join(root, 'models')));
+
+    // The same folder verifies by its layout: there is no manifest to hash against.
+    const verified = await run(['verify', 'my-export']);
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.match(verified.stdout, /^my-export: OK \(layout checked; no aiframe-model\.json/m);
   });
 
   test('pull, list and verify a catalogue model; plain progress lines off a terminal', async () => {

@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, rm, unlink, readFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, unlink, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pullModel, type PullTarget } from '../../src/providers/onnx-sd/model-store/downloader.js';
@@ -71,9 +71,29 @@ describe('verifyModel', () => {
     assert.equal(report.ok, false);
     assert.deepEqual(
       report.problems.map((p) => p.file),
+      ['vae_decoder/model.onnx'],
+      'without a manifest the layout is still checked',
+    );
+    assert.match(report.problems[0]!.problem, /not an ONNX Stable Diffusion layout/);
+
+    // An interrupted pull (partial files, no manifest) is reported as one.
+    await writeFile(path.join(copy, 'unet/weights.pb.partial'), 'half');
+    report = await verifyModel(copy);
+    assert.deepEqual(
+      report.problems.map((p) => p.file),
       [MANIFEST_FILE, 'vae_decoder/model.onnx'],
     );
-    assert.match(report.problems[1]!.problem, /not an ONNX Stable Diffusion layout/);
+    assert.match(report.problems[0]!.problem, /download did not finish/);
+  });
+
+  test('a folder the user exported (no manifest, no partial files) verifies by its layout', async () => {
+    const copy = path.join(root, 'own-export');
+    await import('node:fs/promises').then((fs) => fs.cp(dir, copy, { recursive: true }));
+    await unlink(path.join(copy, MANIFEST_FILE));
+    const report = await verifyModel(copy);
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.ok, true);
+    assert.equal(report.manifest, undefined);
   });
 
   test('a folder that does not exist is a problem, not a crash', async () => {

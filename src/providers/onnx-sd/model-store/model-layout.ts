@@ -116,7 +116,8 @@ async function fileProblem(path: string, expectedSize: number | undefined): Prom
   return undefined;
 }
 
-async function hasPartialFiles(dir: string): Promise<boolean> {
+/** Whether an interrupted pull left `.partial` files somewhere in `dir`. */
+export async function hasPartialFiles(dir: string): Promise<boolean> {
   const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
   return entries.some((entry) => entry.endsWith('.partial'));
 }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256File } from './file-hash.js';
 import { MANIFEST_FILE, ManifestError, readManifest, type ModelManifest } from './manifest.js';
-import { externalDataFiles, REQUIRED_MODEL_FILES, type LayoutProblem } from './model-layout.js';
+import { externalDataFiles, hasPartialFiles, REQUIRED_MODEL_FILES, type LayoutProblem } from './model-layout.js';
 
 export interface VerifyProgress {
   readonly file: string;
@@ -53,7 +53,9 @@ export async function verifyModel(
     if (!(error instanceof ManifestError)) throw error;
     problems.push({ file: MANIFEST_FILE, problem: error.message });
   }
-  if (manifest === undefined && problems.length === 0) {
+  // No manifest and no `.partial` files: a folder the user exported or copied themselves (a
+  // legal `providers.onnx.model`). Its layout is still checked below; there is nothing to hash.
+  if (manifest === undefined && problems.length === 0 && (await hasPartialFiles(dir))) {
     problems.push({ file: MANIFEST_FILE, problem: 'is missing: the download did not finish (run pull again)' });
   }
 
