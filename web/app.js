@@ -104,8 +104,8 @@ class Cancelled extends Error {}
  * ApiError with that message. With `auth`, the stored token is sent, asked for first when
  * there is none, and asked again (once) when the server says 401.
  */
-async function api(path, { method = 'GET', body, auth = false } = {}, retried = false) {
-  const headers = { Accept: 'application/json' };
+async function api(path, { method = 'GET', body, auth = false, headers: extra = {} } = {}, retried = false) {
+  const headers = { Accept: 'application/json', ...extra };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth) headers.Authorization = `Bearer ${await token.get()}`;
   let response;
@@ -116,7 +116,7 @@ async function api(path, { method = 'GET', body, auth = false } = {}, retried = 
   }
   if (response.status === 401 && auth && !retried) {
     token.forget();
-    return api(path, { method, body, auth }, true);
+    return api(path, { method, body, auth, headers: extra }, true);
   }
   if (!response.ok) throw new ApiError(response.status, await errorMessage(response));
   if (response.status === 204) return null;
@@ -477,10 +477,11 @@ function promptItem(prompt) {
     const form = el('form', { class: 'stack', onsubmit: async (event) => {
       event.preventDefault();
       try {
-        await api(`/api/prompts/${prompt.id}`, { method: 'PUT', auth: true, body: { prompt: text.value.trim(), negative: negative.value.trim() || null } });
+        await api(`/api/prompts/${prompt.id}`, { method: 'PUT', auth: true, headers: ifMatch(prompt), body: { prompt: text.value.trim(), negative: negative.value.trim() || null } });
         showError($('prompts-error'), null);
         await loadPrompts();
       } catch (error) {
+        if (await reloadWhenStale(error)) return;
         showError($('prompts-error'), error);
       }
     } },
@@ -495,15 +496,32 @@ function promptItem(prompt) {
   const remove = async () => {
     if (!confirm(t('prompts.confirmDelete', { text: short(prompt.prompt) }))) return;
     try {
-      await api(`/api/prompts/${prompt.id}`, { method: 'DELETE', auth: true });
+      await api(`/api/prompts/${prompt.id}`, { method: 'DELETE', auth: true, headers: ifMatch(prompt) });
       showError($('prompts-error'), null);
     } catch (error) {
+      if (await reloadWhenStale(error)) return;
       showError($('prompts-error'), error);
     }
     await loadPrompts(); // ids are positions: they shift after a delete
   };
   view();
   return item;
+}
+
+/**
+ * Ids are list positions that shift when another phone deletes one: the version we saw makes
+ * the server refuse (412) a change that would hit a different prompt.
+ */
+function ifMatch(prompt) {
+  return prompt.version ? { 'If-Match': `"${prompt.version}"` } : {};
+}
+
+/** On 412 (the list here is out of date): reload it, then say why, since loading clears errors. */
+async function reloadWhenStale(error) {
+  if (!(error instanceof ApiError) || error.status !== 412) return false;
+  await loadPrompts();
+  showError($('prompts-error'), new ApiError(412, t('prompts.stale')));
+  return true;
 }
 
 function short(text) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, rename } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -61,6 +62,38 @@ export interface PickedPrompt extends FilledPrompt {
 }
 
 export const DEFAULT_MAX_PROMPTS = 10;
+
+/**
+ * What a change expects to find at its idx (HTTP's If-Match). Ids are list positions that
+ * shift after a delete, so a client with a stale list names the prompt it saw by its version.
+ */
+export interface PromptExpectation {
+  /** The change goes ahead only when the prompt now at idx has one of these versions. */
+  readonly versions: readonly string[];
+}
+
+/**
+ * A short hash of what a person wrote (prompt, negative, own placeholder lists): it changes
+ * whenever the content does, and not when a delete before it changes its idx. Extra fields
+ * and the idx are left out on purpose. Raw placeholders are hashed as stored, so a
+ * hand-edited malformed list still counts.
+ */
+export function promptVersion(entry: PromptEntry): string {
+  const content = JSON.stringify([entry.prompt, entry.negative, entry.placeholders ?? null]);
+  return createHash('sha256').update(content).digest('base64url').slice(0, 16);
+}
+
+/** The prompt at this idx is not the version the change expected (changed, or gone and renumbered). */
+export class PromptVersionMismatchError extends Error {
+  override readonly name = 'PromptVersionMismatchError';
+  constructor(
+    readonly idx: number,
+    /** The version now at idx; undefined when there is no prompt there. */
+    readonly currentVersion: string | undefined,
+  ) {
+    super(`prompt number ${idx} is not the version expected`);
+  }
+}
 
 /**
  * The bounded prompt list in `data/prompts.json`. The file is read once at open; after
@@ -230,10 +263,14 @@ export class PromptStore {
     });
   }
 
-  /** Changes the text or lists of one prompt, with the same checks as {@link add}. Extra fields stay. */
-  update(idx: number, changes: PromptChanges): Promise<PromptEntry> {
+  /**
+   * Changes the text or lists of one prompt, with the same checks as {@link add}. Extra fields
+   * stay. With `expected`, throws PromptVersionMismatchError (changing nothing) unless the
+   * prompt at idx has one of its versions; checked in the same queued step as the change.
+   */
+  update(idx: number, changes: PromptChanges, expected?: PromptExpectation): Promise<PromptEntry> {
     return this.queue.run(async () => {
-      const current = this.require(idx);
+      const current = this.requireExpected(idx, expected);
       const prompt = changes.prompt === undefined ? current.prompt : validatePrompt(changes.prompt);
       const negative = changes.negative === undefined ? current.negative : validateNegative(changes.negative);
       const placeholders = changes.placeholders === undefined ? undefined : validatePlaceholderLists(changes.placeholders, 'placeholders');
@@ -251,10 +288,13 @@ export class PromptStore {
     });
   }
 
-  /** Removes one prompt; the ones after it move up so the numbers stay 1..N. */
-  remove(idx: number): Promise<PromptEntry> {
+  /**
+   * Removes one prompt; the ones after it move up so the numbers stay 1..N. `expected` as
+   * for {@link update}.
+   */
+  remove(idx: number, expected?: PromptExpectation): Promise<PromptEntry> {
     return this.queue.run(async () => {
-      const removed = this.require(idx);
+      const removed = this.requireExpected(idx, expected);
       const prompts = renumber(this.document.prompts.filter((entry) => entry.idx !== idx));
       await this.save(prompts);
       this.logger.info('prompts: removed', { idx, count: prompts.length });
@@ -265,6 +305,17 @@ export class PromptStore {
   private require(idx: number): PromptEntry {
     const entry = Number.isInteger(idx) ? this.document.prompts[idx - 1] : undefined;
     if (entry === undefined) throw new PromptNotFoundError(idx);
+    return entry;
+  }
+
+  /** {@link require}, or with an expectation: a missing prompt is a mismatch too (it was removed). */
+  private requireExpected(idx: number, expected: PromptExpectation | undefined): PromptEntry {
+    if (expected === undefined) return this.require(idx);
+    const entry = Number.isInteger(idx) ? this.document.prompts[idx - 1] : undefined;
+    const version = entry === undefined ? undefined : promptVersion(entry);
+    if (entry === undefined || version === undefined || !expected.versions.includes(version)) {
+      throw new PromptVersionMismatchError(idx, version);
+    }
     return entry;
   }
 

@@ -6,6 +6,18 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { admin, call, TOKEN_OPTIONS } from './api-client.js';
 
+/** A copy without the `version` fields, for comparing the rest exactly; checks each is a short string. */
+function withoutVersions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutVersions);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'version') assert.match(String(field), /^[A-Za-z0-9_-]{8,32}$/, 'a version is a short hash');
+    else copy[key] = key === 'placeholders' ? field : withoutVersions(field);
+  }
+  return copy;
+}
+
 describe('prompts API', () => {
   let server: TestServer;
   before(async () => {
@@ -13,28 +25,33 @@ describe('prompts API', () => {
   });
   after(() => server.dispose());
 
-  const list = async (): Promise<Array<{ id: number; prompt: string; negative: string | null }>> =>
+  const list = async (): Promise<Array<{ id: number; prompt: string; negative: string | null; version: string }>> =>
     (await call(server.url, 'GET', '/api/prompts')).json.prompts;
 
   test('lists, adds, edits and deletes, and prompts.json follows', async () => {
     const first = await call(server.url, 'GET', '/api/prompts');
     assert.equal(first.status, 200);
-    assert.deepEqual(first.json, { prompts: [{ id: 1, prompt: 'test', negative: null, placeholders: null }], max: 3 });
+    assert.deepEqual(withoutVersions(first.json), { prompts: [{ id: 1, prompt: 'test', negative: null, placeholders: null }], max: 3 });
 
     const added = await admin(server.url, 'POST', '/api/prompts', { body: { prompt: '  a lighthouse at dusk  ', negative: 'people' } });
     assert.equal(added.status, 201);
-    assert.deepEqual(added.json, { prompt: { id: 2, prompt: 'a lighthouse at dusk', negative: 'people', placeholders: null } });
+    assert.deepEqual(withoutVersions(added.json), { prompt: { id: 2, prompt: 'a lighthouse at dusk', negative: 'people', placeholders: null } });
+    assert.equal(added.headers.get('etag'), `"${added.json.prompt.version}"`, 'a single prompt carries its version as the ETag');
 
     const edited = await admin(server.url, 'PUT', '/api/prompts/2', { body: { negative: null } });
     assert.equal(edited.status, 200);
-    assert.deepEqual(edited.json.prompt, { id: 2, prompt: 'a lighthouse at dusk', negative: null, placeholders: null });
+    assert.deepEqual(withoutVersions(edited.json.prompt), { id: 2, prompt: 'a lighthouse at dusk', negative: null, placeholders: null });
+    assert.notEqual(edited.json.prompt.version, added.json.prompt.version, 'a new negative is a new version');
+    assert.equal(edited.headers.get('etag'), `"${edited.json.prompt.version}"`);
     const renamed = await admin(server.url, 'PUT', '/api/prompts/2', { body: { prompt: 'a lighthouse at dawn', negative: 'boats' } });
-    assert.deepEqual(renamed.json.prompt, { id: 2, prompt: 'a lighthouse at dawn', negative: 'boats', placeholders: null });
+    assert.deepEqual(withoutVersions(renamed.json.prompt), { id: 2, prompt: 'a lighthouse at dawn', negative: 'boats', placeholders: null });
 
     const removed = await admin(server.url, 'DELETE', '/api/prompts/1');
     assert.equal(removed.status, 204);
     assert.equal(removed.bytes.length, 0);
-    assert.deepEqual(await list(), [{ id: 1, prompt: 'a lighthouse at dawn', negative: 'boats', placeholders: null }], 'the rest move up');
+    const rest = await list();
+    assert.deepEqual(withoutVersions(rest), [{ id: 1, prompt: 'a lighthouse at dawn', negative: 'boats', placeholders: null }], 'the rest move up');
+    assert.equal(rest[0]?.version, renamed.json.prompt.version, 'moving up keeps the version');
     const file = JSON.parse(await readFile(join(server.config.paths.dataDir, 'prompts.json'), 'utf8'));
     assert.deepEqual(file.prompts, [{ idx: 1, prompt: 'a lighthouse at dawn', negative: 'boats' }]);
   });

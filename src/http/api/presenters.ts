@@ -5,6 +5,7 @@ import type { DayCounts } from '../../operations/generation-ledger.js';
 import type { Operation } from '../../operations/operation.js';
 import type { ProviderStatus } from '../../operations/provider-gate.js';
 import type { PromptEntry } from '../../prompts/prompt-file.js';
+import { promptVersion } from '../../prompts/prompt-store.js';
 import { readPlaceholderLists } from '../../prompts/prompt-validation.js';
 import type { GenerationProgress, ImageProvider } from '../../providers/types.js';
 
@@ -51,6 +52,8 @@ export interface PromptJson {
   readonly negative: string | null;
   /** The prompt's own lists for its `[[name]]` placeholders, when it has any. */
   readonly placeholders: Readonly<Record<string, readonly string[]>> | null;
+  /** A short hash of the content: sent back in If-Match so a stale id cannot hit another prompt. */
+  readonly version: string;
 }
 
 export function presentPrompt(entry: PromptEntry): PromptJson {
@@ -60,6 +63,7 @@ export function presentPrompt(entry: PromptEntry): PromptJson {
     prompt: entry.prompt,
     negative: entry.negative === '' ? null : entry.negative,
     placeholders: Object.keys(lists).length > 0 ? lists : null,
+    version: promptVersion(entry),
   };
 }
 
