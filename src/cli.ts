@@ -30,9 +30,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
   const { config, notices } = loaded;
+  const version = packageVersion();
   const secrets = new SecretRegistry();
   const logger = createAppLogger({ level: config.logLevel, dir: config.paths.logDir, secrets });
-  logger.info(`aiframe-server ${packageVersion()} starting`, {
+  logger.info(`aiframe-server ${version} starting`, {
     data: config.paths.dataDir,
     images: config.paths.imagesDir,
     log: config.paths.logDir,
@@ -42,7 +43,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
   let server;
   try {
-    server = await startServer({ config, logger, secrets, version: packageVersion(), environment: env });
+    server = await startServer({ config, logger, secrets, version, environment: env });
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
     logger.error(`start-up failed: ${message}`);

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import type { AppConfig } from './config/app-config.js';
 import { createApp } from './http/create-app.js';
 import { resolveAdminToken } from './http/access/admin-token.js';
@@ -170,8 +169,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const eventStreams = new EventStreams();
   const app = createApp({
     logger,
-    guards: [allowedNetworks(config.access.allowedNetworks, logger)],
-    before: [metrics.httpMiddleware()],
+    // The network guard first: a refused client is not even counted.
+    before: [allowedNetworks(config.access.allowedNetworks, logger), metrics.httpMiddleware()],
     routers: [
       frameRoutes({ frames, prompts }),
       statusRoutes({ metrics, version, startedAt, clock }),

@@ -218,15 +218,19 @@ function updateForgetButton() {
 
 const state = { frame: undefined, providers: [], prompts: { prompts: [], max: 0 }, generation: null };
 
-async function loadFrame() {
+/** GETs one section's data: `apply` takes the answer; the section's error line shows a failure or clears. */
+async function load(path, errorId, apply) {
   try {
-    const { picture } = await api('/api/frame');
-    state.frame = picture;
-    showError($('frame-error'), null);
-    renderFrame();
+    const answer = await api(path);
+    showError($(errorId), null);
+    apply(answer);
   } catch (error) {
-    showError($('frame-error'), error);
+    showError($(errorId), error);
   }
+}
+
+function loadFrame() {
+  return load('/api/frame', 'frame-error', ({ picture }) => { state.frame = picture; renderFrame(); });
 }
 
 function renderFrame() {
@@ -252,15 +256,8 @@ function caption(picture) {
 
 // ---------- providers ----------
 
-async function loadProviders() {
-  try {
-    const { providers } = await api('/api/providers');
-    state.providers = providers;
-    showError($('providers-error'), null);
-    renderProviders();
-  } catch (error) {
-    showError($('providers-error'), error);
-  }
+function loadProviders() {
+  return load('/api/providers', 'providers-error', ({ providers }) => { state.providers = providers; renderProviders(); });
 }
 
 function renderProviders() {
@@ -442,14 +439,8 @@ async function resumeGeneration() {
 
 // ---------- prompts ----------
 
-async function loadPrompts() {
-  try {
-    state.prompts = await api('/api/prompts');
-    showError($('prompts-error'), null);
-    renderPrompts();
-  } catch (error) {
-    showError($('prompts-error'), error);
-  }
+function loadPrompts() {
+  return load('/api/prompts', 'prompts-error', (prompts) => { state.prompts = prompts; renderPrompts(); });
 }
 
 function renderPrompts() {

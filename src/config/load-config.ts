@@ -1,4 +1,4 @@
-import { readFile, mkdir, access } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -10,6 +10,7 @@ import { providerRulesSchema } from './rules-schema.js';
 import type { ProviderRules } from '../operations/provider-gate.js';
 import type { StartupOptions } from './startup-options.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readTextIfExists } from '../util/read-if-exists.js';
 import { DEFAULT_JPEG_QUALITY } from '../render/render-for-frame.js';
 
 export interface LoadedConfig {
@@ -34,11 +35,12 @@ export async function loadConfig(startup: StartupOptions): Promise<LoadedConfig>
   const notices: { level: 'info' | 'warn'; message: string }[] = [];
   await mkdir(startup.dataDir, { recursive: true });
   const file = join(startup.dataDir, 'options.yml');
-  if (!(await exists(file))) {
+  let text = await readTextIfExists(file);
+  if (text === undefined) {
     await writeFileAtomic(file, DEFAULT_OPTIONS_FILE);
     notices.push({ level: 'info', message: `wrote the default options to ${file}` });
+    text = DEFAULT_OPTIONS_FILE;
   }
-  const text = await readFile(file, 'utf8');
   const raw = parseOptionsText(text, file);
   for (const key of unknownKeys(raw)) {
     notices.push({ level: 'warn', message: `${file}: unknown key "${key}" is ignored` });
@@ -172,13 +174,4 @@ function toAppConfig(options: RawOptions, startup: StartupOptions, file: string,
       ? {}
       : { tls: { certFile: resolve(startup.dataDir, options.tls.cert), keyFile: resolve(startup.dataDir, options.tls.key), port: options.tls.port } }),
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

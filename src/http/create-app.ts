@@ -9,11 +9,10 @@ export interface AppOptions {
   readonly logger: Logger;
   readonly routers: readonly Router[];
   /**
-   * Middleware that may refuse a request before any other code sees it (allowed_networks).
-   * They answer on their own: the error middleware comes after them.
+   * Middleware run in this order before the error middleware: a guard that refuses a request
+   * before any other code sees it and answers on its own (allowed_networks), then those that
+   * must see every request, whatever its outcome (request metrics).
    */
-  readonly guards?: readonly Middleware[];
-  /** Middleware that must see every request first, whatever its outcome (request metrics). */
   readonly before?: readonly Middleware[];
 }
 
@@ -21,10 +20,9 @@ export interface AppOptions {
  * The Koa app: one error middleware first, then the refusal of cross-site writes (for every
  * app: the frame's routes take no token), then the routers. No global app object.
  */
-export function createApp({ logger, routers, guards = [], before = [] }: AppOptions): Koa {
+export function createApp({ logger, routers, before = [] }: AppOptions): Koa {
   const app = new Koa();
   app.silent = true; // errors are logged once, by errorMiddleware
-  for (const middleware of guards) app.use(middleware);
   for (const middleware of before) app.use(middleware);
   app.use(errorMiddleware(logger));
   app.use(refuseCrossSiteWrites);

@@ -7,6 +7,12 @@ import { randomBytes } from 'node:crypto';
 
 const MAX_PROVIDER_LENGTH = 32;
 
+/**
+ * What any picture name can be (ours, and adopted files' stems): nothing that could escape a
+ * folder. Every path built from a name (originals, renders, thumbnails, URLs) checks it.
+ */
+export const PICTURE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
 /** Lower-cases a provider id and keeps only `[a-z0-9_-]`, so it is safe inside a file name. */
 export function sanitizeProvider(provider: string): string {
   const cleaned = provider

@@ -27,7 +27,6 @@ export type AppLogger = Logger & {
 const lineFormat = winston.format.printf((info) => {
   const { timestamp, level, message, ...meta } = info as Record<string, unknown> & { level: string };
   const extras = Object.entries(meta)
-    .filter(([key]) => typeof key === 'string')
     .map(([key, value]) => `${key}=${typeof value === 'string' ? JSON.stringify(value) : safeJson(value)}`)
     .join(' ');
   return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${extras ? ` ${extras}` : ''}`;

@@ -1,8 +1,9 @@
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { readTextIfExists } from '../util/read-if-exists.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
 /**
@@ -34,13 +35,8 @@ export class GenerationLedger {
   constructor(private readonly options: { file: string; clock: Clock; logger: Logger }) {}
 
   async open(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(this.options.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
+    const text = await readTextIfExists(this.options.file);
+    if (text === undefined) return;
     try {
       this.data = ledgerFileSchema.parse(JSON.parse(text));
     } catch (error) {

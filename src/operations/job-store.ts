@@ -1,7 +1,8 @@
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
+import { readTextIfExists } from '../util/read-if-exists.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
 /**
@@ -35,13 +36,8 @@ export class JobStore {
 
   /** Loads the saved jobs. A damaged file is kept aside, never silently overwritten. */
   async open(): Promise<PersistedJob[]> {
-    let text: string;
-    try {
-      text = await readFile(this.options.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const text = await readTextIfExists(this.options.file);
+    if (text === undefined) return [];
     try {
       const parsed = fileSchema.parse(JSON.parse(text));
       for (const job of parsed.jobs) this.jobs.set(job.operationId, job);

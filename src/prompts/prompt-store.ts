@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import { readTextIfExists } from '../util/read-if-exists.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { DuplicatePromptError, PromptNotFoundError } from './prompt-errors.js';
 import {
@@ -350,11 +351,8 @@ export class PromptStore {
 
   /** Reads the file; `changed` says it must be written back (created, or moved aside). */
   private async load(): Promise<{ document: PromptDocument; changed: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const text = await readTextIfExists(this.file);
+    if (text === undefined) {
       this.logger.info('prompts: no prompt file; creating one', { file: this.file });
       return { document: defaultDocument(), changed: true };
     }

@@ -6,6 +6,7 @@ import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/logger.js';
 import { profileKey, type FrameProfile } from './frame-profile.js';
 import { renderBlackFrame, renderForFrame } from './render-for-frame.js';
+import { PICTURE_NAME_PATTERN } from '../library/picture-name.js';
 
 /** Renders of files we do not own (a user's photo folder) kept at most; the oldest go first. */
 export const DEFAULT_MAX_EXTERNAL_RENDERS = 200;
@@ -14,10 +15,9 @@ export const DEFAULT_RENDER_CONCURRENCY = 2;
 
 const RENDER_EXTENSION = '.jpg';
 const EXTERNAL_DIR = 'external';
+const BLACK_FRAME = 'black-frame';
 /** What {@link profileKey} produces; only folders like this are ever deleted at open. */
 const PROFILE_KEY_PATTERN = /^\d+x\d+-(?:auto-t[0-9.eE+-]+|cover|contain|stretch)-q\d+$/;
-/** Picture names are file-name-safe (see PictureMeta.name); anything else could escape the folder. */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export interface RenderCacheOptions {
   /** The folder holding one sub-folder of renders per frame profile (images/frame). */
@@ -112,7 +112,7 @@ export class RenderCache {
 
   /** Where the picture's render is (or will be) stored. */
   pathFor(name: string): string {
-    if (!NAME_PATTERN.test(name)) throw new Error(`not a valid picture name for a render: ${JSON.stringify(name)}`);
+    if (!PICTURE_NAME_PATTERN.test(name)) throw new Error(`not a valid picture name for a render: ${JSON.stringify(name)}`);
     return join(this.dir, `${name}${RENDER_EXTENSION}`);
   }
 
@@ -127,20 +127,20 @@ export class RenderCache {
     });
   }
 
-  /** Deletes the picture's render (the picture left the library). A missing file is fine. */
   /**
    * A black frame-sized JPEG (quiet hours with `black_image_mode`), made once per profile.
    * Its name cannot clash with a picture's: those start with a date.
    */
   async ensureBlack(): Promise<string> {
-    const path = join(this.dir, `black-frame${RENDER_EXTENSION}`);
-    if (!this.names.has('black-frame')) {
+    const path = join(this.dir, `${BLACK_FRAME}${RENDER_EXTENSION}`);
+    if (this.names.has(BLACK_FRAME)) return path;
+    return this.once(path, async () => {
       await writeFileAtomic(path, await renderBlackFrame(this.options.profile));
-      this.names.add('black-frame');
-    }
-    return path;
+      this.names.add(BLACK_FRAME);
+    });
   }
 
+  /** Deletes the picture's render (the picture left the library). A missing file is fine. */
   async remove(name: string): Promise<void> {
     const path = this.pathFor(name);
     // A render still running would land after the delete: let it finish first.

@@ -4,10 +4,9 @@ import { TEMP_PREFIX, writeFileAtomic } from '../util/atomic-write.js';
 import { Limiter } from '../util/limiter.js';
 import type { Logger } from '../util/logger.js';
 import { renderThumbnail } from './thumbnail.js';
+import { PICTURE_NAME_PATTERN } from '../library/picture-name.js';
 
 const THUMBNAIL_EXTENSION = '.jpg';
-/** Picture names are file-name-safe (see PictureMeta.name); anything else could escape the folder. */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 /** Thumbnails made at once: a gallery scrolled fast asks for dozens, each decodes an original. */
 export const DEFAULT_THUMBNAIL_CONCURRENCY = 2;
 
@@ -58,7 +57,7 @@ export class ThumbnailCache {
   }
 
   pathFor(name: string): string {
-    if (!NAME_PATTERN.test(name)) throw new Error(`not a valid picture name for a thumbnail: ${JSON.stringify(name)}`);
+    if (!PICTURE_NAME_PATTERN.test(name)) throw new Error(`not a valid picture name for a thumbnail: ${JSON.stringify(name)}`);
     return join(this.options.root, `${name}${THUMBNAIL_EXTENSION}`);
   }
 

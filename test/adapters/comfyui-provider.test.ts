@@ -10,7 +10,7 @@ import { RemoteError } from '../../src/providers/http/remote-error.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
 import { startFakeComfyUI, type FakeComfyUI } from '../support/fake-comfyui.js';
-import { generateRequest } from '../support/generate-request.js';
+import { eventually, generateRequest, rejection } from '../support/generate-request.js';
 
 const EXAMPLE = join(process.cwd(), 'examples', 'comfyui-sd15-workflow.json');
 
@@ -63,23 +63,7 @@ async function withComfy(run: (setup: Setup) => Promise<void>, runMs?: number): 
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  return promise.then(
-    () => assert.fail('expected a failure'),
-    (caught: unknown) => caught as Error,
-  );
-}
-
 type Graph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
-
-/** Waits until `condition` holds: clean-up after an abort may finish after the caller is released. */
-async function eventually(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`still not true after 5 s: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('ComfyUI adapter', () => {
   test('submits the filled workflow, follows the history and fetches the picture through /view', async () => {

@@ -1,6 +1,6 @@
 /** Small helpers for the JSON API tests: requests with or without the token, and an event-stream reader. */
 import { get as httpGet } from 'node:http';
-import sharp from 'sharp';
+import { samplePicture } from '../support/fake-http-kit.js';
 
 export const TOKEN = 'test-admin-token-0123456789';
 /** options.yml text that sets the token; append other keys after it. */
@@ -136,14 +136,14 @@ export async function nextEvent(reader: EventReader): Promise<StreamEvent | unde
 }
 
 export function jpeg(width: number, height: number, colour: string): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
+  return samplePicture('jpeg', colour, width, height);
 }
 
-/** Polls `condition` until true; fails after `timeoutMs` with `what`. */
-export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+/** Polls GET /api/generations/:id until the generation is no longer pending; returns it. */
+export async function waitUntilFinished(baseUrl: string, id: string): Promise<{ status: string; [key: string]: unknown }> {
+  for (;;) {
+    const { json } = await call(baseUrl, 'GET', `/api/generations/${id}`);
+    if (json.generation.status !== 'pending') return json.generation;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

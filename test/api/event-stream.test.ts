@@ -2,21 +2,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { EventStreams, type EventStream } from '../../src/http/api/event-stream.js';
-import { eventually, openEvents } from './api-client.js';
+import { closeServer, listenOnLoopback } from '../support/fake-http-kit.js';
+import { eventually } from '../support/generate-request.js';
+import { openEvents } from './api-client.js';
 
 async function serve(streams: EventStreams, onOpen: (stream: EventStream) => void): Promise<{ url: string; close(): Promise<void> }> {
   const app = new Koa();
   app.silent = true; // a client that leaves mid-stream is normal here, as in createApp
   app.use((ctx) => onOpen(streams.open(ctx)));
   const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { url: await listenOnLoopback(server), close: () => closeServer(server) };
 }
 
 describe('EventStreams', () => {

@@ -4,17 +4,10 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { FailingProvider, HangingProvider, PromptlessProvider, SteppedProvider } from '../support/test-providers.js';
 import { startTestServer } from '../support/test-server.js';
-import { admin, call, eventually, jpeg, nextEvent, openEvents, TOKEN_OPTIONS } from './api-client.js';
+import { eventually } from '../support/generate-request.js';
+import { admin, call, jpeg, nextEvent, openEvents, TOKEN_OPTIONS, waitUntilFinished } from './api-client.js';
 
 const ONLY_TEST_PROVIDERS = `${TOKEN_OPTIONS}providers:\n  offline:\n    enabled: false\n`;
-
-async function waitUntilFinished(baseUrl: string, id: string): Promise<{ status: string; [key: string]: unknown }> {
-  for (;;) {
-    const { json } = await call(baseUrl, 'GET', `/api/generations/${id}`);
-    if (json.generation.status !== 'pending') return json.generation;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('generations API', () => {
   test('starts a generation with a one-off prompt and shows its picture when done', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/util/clock.js';
 import { FixedBytesProvider, HangingProvider } from '../support/test-providers.js';
 import { startTestServer } from '../support/test-server.js';
-import { admin, call, jpeg, TOKEN_OPTIONS } from './api-client.js';
+import { admin, call, jpeg, TOKEN_OPTIONS, waitUntilFinished } from './api-client.js';
 
 describe('overview API', () => {
   test('providers: ready or why not, next allowed time, today\'s counts and limit', async () => {
@@ -45,11 +45,7 @@ describe('overview API', () => {
         },
       ]);
       const started = await admin(server.url, 'POST', '/api/generations', { body: { provider: 'fixed' } });
-      for (;;) {
-        const { json } = await call(server.url, 'GET', `/api/generations/${started.json.generation.id}`);
-        if (json.generation.status !== 'pending') break;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitUntilFinished(server.url, started.json.generation.id);
       const after = (await call(server.url, 'GET', '/api/providers')).json.providers[0];
       assert.equal(after.ready, false);
       assert.equal(after.reason, 'daily limit of 1 reached');

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer } from '../support/test-server.js';
-import { call, eventually, jpeg, TOKEN_OPTIONS } from './api-client.js';
+import { eventually } from '../support/generate-request.js';
+import { call, jpeg, TOKEN_OPTIONS } from './api-client.js';
 
 describe('thumbnail files', () => {
   test('a picture deleted by hand loses its thumbnail at the next scan, or at the next start', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { startTestServer } from '../support/test-server.js';
 import { admin, call, jpeg, TOKEN_OPTIONS } from './api-client.js';
 
@@ -58,7 +58,6 @@ describe('an unreadable original', () => {
     const server = await startTestServer({ optionsYaml: TOKEN_OPTIONS });
     try {
       const meta = await server.library.add(await jpeg(40, 60, '#553311'), { provider: 'seeded' });
-      const { rm } = await import('node:fs/promises');
       await rm(server.library.originalPath(meta.name));
       for (const size of ['frame', 'thumbnail', 'original']) {
         const response = await call(server.url, 'GET', `/api/pictures/${meta.name}/${size}`);

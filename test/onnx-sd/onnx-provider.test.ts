@@ -12,21 +12,12 @@ import { OnnxProvider } from '../../src/providers/onnx-sd/onnx-provider.js';
 import { parseSection } from '../../src/providers/registry.js';
 import { ProviderError, type GenerateRequest, type GenerationProgress, type ProviderResult } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { generateRequest } from '../support/generate-request.js';
 import { writeTinySdModel } from '../support/tiny-sd-model.js';
 
 const parse = (section: Record<string, unknown>): OnnxOptions => parseSection(onnxOptionsSchema, section, 'onnx', 'data/options.yml');
 
-function request(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
-  return {
-    prompt: 'a photo of a castle',
-    seed: 1234,
-    width: 320,
-    height: 480,
-    signal: new AbortController().signal,
-    resume: { load: () => undefined, save: async () => undefined },
-    ...overrides,
-  };
-}
+const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => generateRequest({ prompt: 'a photo of a castle', seed: 1234, ...overrides });
 
 function bytesOf(result: ProviderResult): Buffer {
   assert.equal(result.kind, 'bytes');

@@ -4,17 +4,10 @@ import sharp from 'sharp';
 import { OfflineProvider } from '../../src/providers/offline/offline-provider.js';
 import { ProviderError, type GenerateRequest, type GenerationProgress, type ProviderResult } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { generateRequest } from '../support/generate-request.js';
 
 function request(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
-  return {
-    prompt: 'mountains at sunset',
-    seed: 42,
-    width: 320,
-    height: 480,
-    signal: new AbortController().signal,
-    resume: { load: () => undefined, save: async () => undefined },
-    ...overrides,
-  };
+  return generateRequest({ prompt: 'mountains at sunset', seed: 42, ...overrides });
 }
 
 function bytesOf(result: ProviderResult): Uint8Array {

@@ -1,7 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { RemoteHttp } from '../../src/providers/http/remote-http.js';
 import { RemoteError, bodyExcerpt, redactUrl } from '../../src/providers/http/remote-error.js';
@@ -10,6 +9,7 @@ import { decodeBase64Image } from '../../src/providers/http/image-payload.js';
 import { RemoteHealth } from '../../src/providers/http/remote-health.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { closeServer, listenOnLoopback } from '../support/fake-http-kit.js';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -21,9 +21,7 @@ async function startServer(): Promise<{ url: string; server: Server; handle(hand
     requests.push(request);
     current(request, response);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, requests, handle: (handler) => (current = handler) };
+  return { url: await listenOnLoopback(server), server, requests, handle: (handler) => (current = handler) };
 }
 
 describe('RemoteHttp', () => {
@@ -31,10 +29,7 @@ describe('RemoteHttp', () => {
   before(async () => {
     remote = await startServer();
   });
-  after(() => {
-    remote.server.closeAllConnections();
-    remote.server.close();
-  });
+  after(() => closeServer(remote.server));
 
   test('sends JSON and parses a JSON answer, keeping a base URL path prefix', async () => {
     remote.handle((request, response) => {

@@ -8,9 +8,9 @@
  * polls that never answer, corrupt images.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { closeServer, listenOnLoopback, readBody } from './fake-http-kit.js';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -117,9 +117,7 @@ export class FakeYandexArt {
     const server = createServer((request, response) => {
       void fake?.handle(request, response);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeYandexArt(server, `http://127.0.0.1:${port}`, jpeg, options);
+    fake = new FakeYandexArt(server, await listenOnLoopback(server), jpeg, options);
     return fake;
   }
 
@@ -139,12 +137,11 @@ export class FakeYandexArt {
 
   async close(): Promise<void> {
     for (const response of this.hanging) response.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
+    const body = (await readBody(request)).toString('utf8');
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const record: RecordedRequest = { method: request.method ?? 'GET', path, authorization: request.headers.authorization, headers: { ...request.headers }, body };
     this.requests.push(record);
@@ -282,13 +279,4 @@ function int64(value: unknown, what: string): number {
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 0) throw new Error(`${what}: invalid value ${JSON.stringify(value)}`);
   return number;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

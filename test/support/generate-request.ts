@@ -1,4 +1,5 @@
 /** What a test needs to call a provider directly: a request that records, a registry context, a quick back-off. */
+import assert from 'node:assert/strict';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { SecretRegistry } from '../../src/logging/secret-registry.js';
 import type { ProviderContext } from '../../src/providers/registry.js';
@@ -51,4 +52,21 @@ export function providerContext(environment: Record<string, string | undefined> 
     environment,
     logs: logger.records,
   };
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  return promise.then(
+    () => assert.fail('expected a rejection'),
+    (caught: unknown) => caught as Error,
+  );
+}
+
+/** Waits (polling every 5 ms) until `condition` holds: for what a fake server sees happen in the background. */
+export async function eventually(condition: () => boolean, what = 'the condition', timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

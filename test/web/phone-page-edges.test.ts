@@ -3,15 +3,14 @@
  * narrowest common phone, a token typed in another alphabet, a picture that cannot be
  * decoded, and the server restarting while a generation is followed.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import sharp from 'sharp';
+import { samplePicture } from '../support/fake-http-kit.js';
 import { SteppedProvider } from '../support/test-providers.js';
 import { startAndWait, startTestServer, type TestServer } from '../support/test-server.js';
-import { launchChromium, loadPage, openPage, screenshot, type WatchedPage } from './support/browser.js';
-import { startRestartableServer, type RestartableServer } from './support/restartable-server.js';
+import { phoneSession, screenshot } from './support/browser.js';
+import { startRestartableServer } from './support/restartable-server.js';
 
 const TOKEN = 'phone-page-edges-token-0123456789abcdef';
 
@@ -19,36 +18,10 @@ const TOKEN = 'phone-page-edges-token-0123456789abcdef';
 declare const document: any;
 declare const window: any;
 
-function jpeg(width: number, height: number, colour: string): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
-}
-
 describe('the phone page at the edges', () => {
-  let browser: Browser;
-  const servers: Array<TestServer | RestartableServer> = [];
-  const pages: WatchedPage[] = [];
-
-  const serve = async (): Promise<TestServer> => {
-    const server = await startTestServer({ environment: { AIFRAME_ADMIN_TOKEN: TOKEN } });
-    servers.push(server);
-    return server;
-  };
-  const open = async (url: string, options: Parameters<typeof openPage>[2] = {}): Promise<WatchedPage> => {
-    const watched = await openPage(browser, url, options);
-    pages.push(watched);
-    await loadPage(watched, `${url}/`);
-    return watched;
-  };
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    for (const watched of pages) await watched.context.close().catch(() => undefined);
-    await browser?.close();
-    for (const server of servers) await server.dispose();
-  });
+  const session = phoneSession();
+  const serve = async (): Promise<TestServer> => session.keep(await startTestServer({ environment: { AIFRAME_ADMIN_TOKEN: TOKEN } }));
+  const open = session.open;
 
   test('at 360 px wide, in both languages, every section link is on screen and nothing scrolls sideways', async () => {
     const server = await serve();
@@ -86,7 +59,7 @@ describe('the phone page at the edges', () => {
     const server = await serve();
     const payload = '<img src=x onerror="window.__xss=1"><b>bold</b>';
     await server.prompts.add({ prompt: `a prompt ${payload}`, negative: `a negative ${payload}` });
-    const picture = await server.library.add(await jpeg(96, 144, '#557799'), { provider: 'seeded', prompt: `a picture ${payload}`, negative: payload, seed: 7 });
+    const picture = await server.library.add(await samplePicture('jpeg', '#557799', 96, 144), { provider: 'seeded', prompt: `a picture ${payload}`, negative: payload, seed: 7 });
     const watched = await open(server.url, { storage: { 'aiframe.token': TOKEN } });
     const { page } = watched;
 
@@ -127,7 +100,7 @@ describe('the phone page at the edges', () => {
 
   test('a picture that cannot be decoded is a marked tile in the gallery, and can be deleted', async () => {
     const server = await serve();
-    const good = await jpeg(96, 144, '#3366aa');
+    const good = await samplePicture('jpeg', '#3366aa', 96, 144);
     await server.library.add(good, { provider: 'seeded', prompt: 'an older good one' });
     const broken = await server.library.add(good, { provider: 'seeded', prompt: 'a broken one' });
     await writeFile(server.library.originalPath(broken.name), Buffer.concat([good.subarray(0, 3), Buffer.from('not a picture')]));
@@ -159,10 +132,9 @@ describe('the phone page at the edges', () => {
   });
 
   test('the server restarting mid-generation ends it with a message; the next generation works', async () => {
-    const picture = await jpeg(320, 480, '#aa3355');
+    const picture = await samplePicture('jpeg', '#aa3355', 320, 480);
     const first = new SteppedProvider('stepped', picture, 3);
-    const server = await startRestartableServer({ AIFRAME_ADMIN_TOKEN: TOKEN }, [first]);
-    servers.push(server);
+    const server = session.keep(await startRestartableServer({ AIFRAME_ADMIN_TOKEN: TOKEN }, [first]));
     const watched = await open(server.url, { storage: { 'aiframe.token': TOKEN }, locale: 'ru-RU' });
     const { page } = watched;
 

@@ -2,13 +2,12 @@
  * The phone page in real headless Chromium against the real server: what an owner does on
  * the home Wi-Fi. Screenshots of the phone-sized page land in test-artifacts/.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import sharp from 'sharp';
+import { samplePicture } from '../support/fake-http-kit.js';
 import { FailingProvider, SteppedProvider } from '../support/test-providers.js';
 import { startAndWait, startTestServer, type TestServer, type TestServerOptions } from '../support/test-server.js';
-import { launchChromium, loadPage, openPage, screenshot, type WatchedPage } from './support/browser.js';
+import { phoneSession, screenshot, type OpenPageOptions, type WatchedPage } from './support/browser.js';
 
 const TOKEN = 'phone-page-test-token-0123456789abcdef';
 
@@ -16,14 +15,10 @@ const TOKEN = 'phone-page-test-token-0123456789abcdef';
 declare const document: any;
 declare const localStorage: { getItem(key: string): string | null };
 
-async function jpeg(width: number, height: number, colour: string | { r: number; g: number; b: number }): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).jpeg().toBuffer();
-}
-
 async function seedPictures(server: TestServer, count: number): Promise<void> {
   for (let index = 0; index < count; index += 1) {
     const shade = (index * 37) % 256;
-    await server.library.add(await jpeg(96, 144, { r: shade, g: 120, b: 255 - shade }), { provider: 'seeded', prompt: `seeded picture ${index}` });
+    await server.library.add(await samplePicture('jpeg', `rgb(${shade}, 120, ${255 - shade})`, 96, 144), { provider: 'seeded', prompt: `seeded picture ${index}` });
   }
 }
 
@@ -34,36 +29,15 @@ async function sendToFrame(server: TestServer): Promise<void> {
 }
 
 describe('the phone page in Chromium', () => {
-  let browser: Browser;
-  const servers: TestServer[] = [];
-  const pages: WatchedPage[] = [];
-
-  const serve = async (options: TestServerOptions = {}): Promise<TestServer> => {
-    const server = await startTestServer({ ...options, environment: { AIFRAME_ADMIN_TOKEN: TOKEN } });
-    servers.push(server);
-    return server;
-  };
-  const open = async (server: TestServer, options: Parameters<typeof openPage>[2] = {}): Promise<WatchedPage> => {
-    const watched = await openPage(browser, server.url, options);
-    pages.push(watched);
-    await loadPage(watched, `${server.url}/`);
-    return watched;
-  };
+  const session = phoneSession();
+  const serve = async (options: TestServerOptions = {}): Promise<TestServer> =>
+    session.keep(await startTestServer({ ...options, environment: { AIFRAME_ADMIN_TOKEN: TOKEN } }));
+  const open = (server: TestServer, options: OpenPageOptions = {}): Promise<WatchedPage> => session.open(server.url, options);
   const enterToken = async ({ page }: WatchedPage, token: string): Promise<void> => {
     await page.locator('#token-dialog[open]').waitFor();
     await page.getByLabel('Token', { exact: true }).fill(token);
     await page.locator('#token-form button[type="submit"]').click();
   };
-
-  before(async () => {
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    for (const watched of pages) await watched.context.close().catch(() => undefined);
-    await browser?.close();
-    for (const server of servers) await server.dispose();
-  });
 
   test('loads with every section, no console errors and nothing fetched from outside the server', async () => {
     const server = await serve();
@@ -205,8 +179,8 @@ describe('the phone page in Chromium', () => {
   });
 
   test('live progress: each step and the preview arrive while the provider works', async () => {
-    const preview = await sharp({ create: { width: 64, height: 96, channels: 3, background: '#aa5500' } }).jpeg().toBuffer();
-    const stepped = new SteppedProvider('stepped', await jpeg(320, 480, '#2266aa'), 3, preview);
+    const preview = await samplePicture('jpeg', '#aa5500', 64, 96);
+    const stepped = new SteppedProvider('stepped', await samplePicture('jpeg', '#2266aa', 320, 480), 3, preview);
     const server = await serve({ extraProviders: [stepped] });
     const watched = await open(server, { storage: { 'aiframe.token': TOKEN } });
     const { page } = watched;

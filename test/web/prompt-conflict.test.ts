@@ -3,36 +3,21 @@
  * deletes, the other then saves an edit from its out-of-date list. Ids are positions, so
  * without If-Match that edit would land on another prompt.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { launchChromium, loadPage, openPage, type WatchedPage } from './support/browser.js';
+import { phoneSession, type WatchedPage } from './support/browser.js';
 
 const TOKEN = 'prompt-conflict-test-token-0123456789abcdef';
 const STALE_MESSAGE = 'This prompt was changed or removed on another device. The list is reloaded: check it and try again.';
 
 describe('two phones editing the prompt list', () => {
-  let browser: Browser;
+  const session = phoneSession();
   let server: TestServer;
-  const pages: WatchedPage[] = [];
-
-  const open = async (): Promise<WatchedPage> => {
-    const watched = await openPage(browser, server.url, { storage: { 'aiframe.token': TOKEN } });
-    pages.push(watched);
-    await loadPage(watched, `${server.url}/`);
-    return watched;
-  };
+  const open = (): Promise<WatchedPage> => session.open(server.url, { storage: { 'aiframe.token': TOKEN } });
 
   before(async () => {
-    browser = await launchChromium();
-    server = await startTestServer({ environment: { AIFRAME_ADMIN_TOKEN: TOKEN } });
-  });
-
-  after(async () => {
-    for (const watched of pages) await watched.context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.dispose();
+    server = session.keep(await startTestServer({ environment: { AIFRAME_ADMIN_TOKEN: TOKEN } }));
   });
 
   test('phone 1 deletes a prompt; phone 2 saves an edit of its stale row: refused, told why, list reloaded', async () => {

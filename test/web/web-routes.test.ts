@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/http/create-app.js';
 import { webRoutes } from '../../src/http/web-routes.js';
 import { createMemoryLogger } from '../../src/util/logger.js';
+import { closeServer, listenOnLoopback } from '../support/fake-http-kit.js';
 import { rawRequest } from '../support/raw-http.js';
 import { startTestServer } from '../support/test-server.js';
 
@@ -17,7 +18,7 @@ const INDEX = '<!doctype html><title>page</title>';
 async function listen(webRoot: string): Promise<Server> {
   const app = createApp({ logger: createMemoryLogger(), routers: [webRoutes({ webRoot })] });
   const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenOnLoopback(server);
   return server;
 }
 
@@ -47,7 +48,7 @@ describe('web routes', () => {
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -142,7 +143,7 @@ describe('web routes', () => {
       const body = (await response.json()) as { error: { message: string } };
       assert.match(body.error.message, /web page files are missing/);
     } finally {
-      await new Promise<void>((resolve) => missing.close(() => resolve()));
+      await closeServer(missing);
     }
   });
 });

@@ -7,6 +7,7 @@ import { YandexArtProvider, type YandexArtProviderOptions } from '../../src/prov
 import type { GenerateRequest, ResumeSlot } from '../../src/providers/types.js';
 import { createMemoryLogger, type LogRecord, type Logger } from '../../src/util/logger.js';
 import { FakeYandexArt, type FakeYandexArtOptions } from '../support/fake-yandex-art.js';
+import { generateRequest, type RecordingRequest } from '../support/generate-request.js';
 
 /** Long, distinctive, and never expected in any output. */
 export const API_KEY = 'AQVN-test-key-9f3b27c1e0d84a6fb5e2';
@@ -46,16 +47,8 @@ export function memorySlot(fake: FakeYandexArt | undefined, initial?: unknown): 
   };
 }
 
-export function request(fake: FakeYandexArt | undefined, overrides: Partial<GenerateRequest> = {}): GenerateRequest & { resume: MemorySlot } {
-  return {
-    prompt: 'a lighthouse on a cliff at dawn, oil painting',
-    seed: 424242,
-    width: 320,
-    height: 480,
-    signal: new AbortController().signal,
-    resume: memorySlot(fake),
-    ...overrides,
-  } as GenerateRequest & { resume: MemorySlot };
+export function request(fake: FakeYandexArt | undefined, overrides: Partial<GenerateRequest> = {}): RecordingRequest & { resume: MemorySlot } {
+  return generateRequest({ prompt: 'a lighthouse on a cliff at dawn, oil painting', resume: memorySlot(fake), ...overrides }) as RecordingRequest & { resume: MemorySlot };
 }
 
 export interface Harness {
@@ -68,15 +61,15 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  fake?: FakeYandexArtOptions;
+  provider?: Partial<YandexArtProviderOptions>;
+  credentials?: Record<string, unknown> | string | null;
+  environment?: Record<string, string>;
+}
+
 /** A provider wired to a fresh fake, with a credentials file unless told otherwise. */
-export async function harness(
-  options: {
-    fake?: FakeYandexArtOptions;
-    provider?: Partial<YandexArtProviderOptions>;
-    credentials?: Record<string, unknown> | string | null;
-    environment?: Record<string, string>;
-  } = {},
-): Promise<Harness> {
+export async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const root = await tempRoot();
   const dataDir = join(root, 'data');
   await mkdir(dataDir, { recursive: true });
@@ -110,6 +103,16 @@ export async function harness(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `body` against a fresh harness and disposes of it afterwards, whatever happens. */
+export async function withHarness(options: HarnessOptions, body: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await harness(options);
+  try {
+    await body(h);
+  } finally {
+    await h.dispose();
+  }
 }
 
 /** Everything a test can see of the provider's words: log lines (with metadata) and a message. */

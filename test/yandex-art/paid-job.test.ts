@@ -12,88 +12,62 @@ import { authHeaders } from '../../src/providers/yandex-art/yandex-art-api.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { INTERNAL_ERROR, QUOTA_EXCEEDED, UNAVAILABLE, FakeYandexArt } from '../support/fake-yandex-art.js';
-import { API_KEY, everythingSaid, FOLDER, harness, request } from './harness.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected a rejection');
-}
-
-async function until(check: () => boolean, what = 'the condition'): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { eventually, rejection } from '../support/generate-request.js';
+import { API_KEY, everythingSaid, FOLDER, request, withHarness } from './harness.js';
 
 describe('YandexART: a paid operation is not lost', () => {
   test('an abort while the POST is in flight waits for its answer and saves the id first', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postDelayMs = 300;
       h.fake.hold = true;
       const abort = new AbortController();
       const job = request(h.fake, { signal: abort.signal });
       const running = h.provider.generate(job);
-      await until(() => h.fake.posts.length === 1);
+      await eventually(() => h.fake.posts.length === 1);
       abort.abort(new Error('the server is shutting down'));
       await assert.rejects(running, /shutting down/);
-      await until(() => h.fake.operations.size === 1, 'the fake to make the operation');
+      await eventually(() => h.fake.operations.size === 1, 'the fake to make the operation');
       assert.equal(job.resume.saved.length, 1, 'its id was saved, so a restart resumes it');
       assert.equal((job.resume.saved[0] as { operationId: string }).operationId, [...h.fake.operations.keys()][0]);
       assert.equal(h.fake.posts.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a poll outage longer than max_attempts is waited out: the picture, one POST', async () => {
-    const h = await harness({ provider: { maxAttempts: 2 } });
-    try {
+    await withHarness({ provider: { maxAttempts: 2 } }, async (h) => {
       h.fake.pollScript.push(INTERNAL_ERROR, 'drop', UNAVAILABLE, 'hang', QUOTA_EXCEEDED, 'drop');
       const result = await h.provider.generate(request(h.fake, {}));
       assert.equal(result.kind, 'bytes');
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.fake.polls.length, 7, 'six failed polls and the one that found it done');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('polls that keep failing are given up at max_wait, not before', async () => {
     const clock = new ManualClock(new Date(2026, 0, 15, 12, 0));
-    const h = await harness({ provider: { clock, maxWaitMs: 60 * 60_000, maxAttempts: 2, requestTimeoutMs: 150 } });
-    try {
+    await withHarness({ provider: { clock, maxWaitMs: 60 * 60_000, maxAttempts: 2, requestTimeoutMs: 150 } }, async (h) => {
       for (let i = 0; i < 1000; i += 1) h.fake.pollScript.push(i % 2 === 0 ? 'hang' : UNAVAILABLE);
       const running = h.provider.generate(request(h.fake));
       let settled = false;
       void running.catch(() => undefined).finally(() => (settled = true));
-      await until(() => h.fake.polls.length >= 4, 'a fourth failed poll');
+      await eventually(() => h.fake.polls.length >= 4, 'a fourth failed poll');
       assert.equal(settled, false, 'still polling after more failures than max_attempts');
       clock.advance(61 * 60_000);
       const error = await rejection(running);
       assert.ok(error instanceof ProviderError);
       assert.match(error.message, /operation fbv\w+ could not be polled for 61 minutes.*given up/);
       assert.equal(h.fake.posts.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a 401 on a poll: not ready, the job keeps waiting, and a new key in the file finishes it', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.hold = true;
       const running = h.provider.generate(request(h.fake));
-      await until(() => h.fake.operations.size === 1);
+      await eventually(() => h.fake.operations.size === 1);
       // The key is revoked after the POST: polls now get the gateway's 401, which names the key.
       h.fake.credentials.delete(API_KEY);
-      await until(() => h.fake.polls.filter((poll) => poll.status === 401).length >= 2);
+      await eventually(() => h.fake.polls.filter((poll) => poll.status === 401).length >= 2);
       assert.equal(h.provider.readiness().ready, false, 'refused credentials stop paid requests');
       const { writeFile, utimes } = await import('node:fs/promises');
       h.fake.credentials.add('AQVN-rotated-key-0123456789abcdef');
@@ -106,18 +80,15 @@ describe('YandexART: a paid operation is not lost', () => {
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.fake.polls.at(-1)?.authorization, 'Api-Key AQVN-rotated-key-0123456789abcdef');
       assert.ok(!everythingSaid(h.logger).includes(API_KEY), 'the echoed key is in no log line');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('credentials missing for a while during polling (a file being rewritten): waited out', async () => {
-    const h = await harness({ fake: { pendingPolls: 1 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 1 } }, async (h) => {
       const { writeFile, utimes } = await import('node:fs/promises');
       h.fake.hold = true;
       const running = h.provider.generate(request(h.fake));
-      await until(() => h.fake.polls.length >= 1);
+      await eventually(() => h.fake.polls.length >= 1);
       await writeFile(h.credentialsFile, '');
       await h.provider.checkPending();
       assert.equal(h.provider.readiness().ready, false);
@@ -129,49 +100,40 @@ describe('YandexART: a paid operation is not lost', () => {
       const result = await running;
       assert.equal(result.kind, 'bytes');
       assert.equal(h.fake.posts.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 });
 
 describe('YandexART: bounds and shapes', () => {
   test('a 429 whose Retry-After is longer than the back-off bound fails at once (a stored picture, not an hour of pending)', { timeout: 10_000 }, async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postScript.push({ ...(QUOTA_EXCEEDED as { status: number; body: unknown }), headers: { 'Retry-After': '3600' } });
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.ok(error instanceof ProviderError && !error.retryable);
       assert.match(error.message, /HTTP 429.*asks to wait 60 minutes/);
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.provider.readiness().ready, true);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('done:false with an error is final', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const id = (): string => [...h.fake.operations.keys()][0] ?? '';
       h.fake.hold = true;
       const running = h.provider.generate(request(h.fake));
-      await until(() => h.fake.operations.size === 1);
+      await eventually(() => h.fake.operations.size === 1);
       h.fake.pollScript.push({ status: 200, body: { id: id(), description: '', createdAt: null, createdBy: '', modifiedAt: null, done: false, metadata: null, error: { code: 9, message: 'failed precondition', details: [] } } });
       const error = await rejection(running);
       assert.match(error.message, /ended with error 9: failed precondition/);
       assert.equal(h.fake.polls.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('error.code 0 means no error: pending goes on, and a done answer with code 0 is the picture', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.hold = true;
       const running = h.provider.generate(request(h.fake));
-      await until(() => h.fake.operations.size === 1);
+      await eventually(() => h.fake.operations.size === 1);
       const id = [...h.fake.operations.keys()][0] ?? '';
       const base = { id, description: '', createdAt: null, createdBy: '', modifiedAt: null, metadata: null };
       h.fake.pollScript.push(
@@ -181,14 +143,11 @@ describe('YandexART: bounds and shapes', () => {
       const result = await running;
       assert.equal(result.kind, 'bytes');
       assert.equal(h.fake.polls.length, 2);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a POST whose connection drops is not sent again; a dropped poll is polled again', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postScript.push('drop');
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.match(error.message, /not sent again/);
@@ -198,9 +157,7 @@ describe('YandexART: bounds and shapes', () => {
       assert.equal(result.kind, 'bytes');
       assert.equal(h.fake.posts.length, 2);
       assert.equal(h.fake.polls.length, 2);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a timed-out request carries no key anywhere in its error, cause chain included', async () => {

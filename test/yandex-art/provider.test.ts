@@ -5,21 +5,12 @@ import { utimes, writeFile } from 'node:fs/promises';
 import { ProviderError } from '../../src/providers/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { INTERNAL_ERROR, MODERATION_MESSAGE, PERMISSION_DENIED, QUOTA_EXCEEDED, UNAVAILABLE, readGenerationRequest } from '../support/fake-yandex-art.js';
-import { API_KEY, everythingSaid, FOLDER, harness, IAM_TOKEN, memorySlot, OTHER_KEY, request } from './harness.js';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected a rejection');
-}
+import { rejection } from '../support/generate-request.js';
+import { API_KEY, everythingSaid, FOLDER, harness, IAM_TOKEN, memorySlot, OTHER_KEY, request, withHarness } from './harness.js';
 
 describe('YandexART: a picture', () => {
   test('success after 3 pending polls: exactly 1 POST, the id saved before the first poll, the documented body', async () => {
-    const h = await harness({ fake: { pendingPolls: 3 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 3 } }, async (h) => {
       const job = request(h.fake, { negative: 'text, watermark' });
       const result = await h.provider.generate(job);
       assert.equal(result.kind, 'bytes');
@@ -53,14 +44,11 @@ describe('YandexART: a picture', () => {
         { operation_id: result.details?.operation_id, aspect_ratio: result.details?.aspect_ratio },
         { operation_id: saved.operationId, aspect_ratio: '2:3' },
       );
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('three pictures cost three POSTs: one each', async () => {
-    const h = await harness({ fake: { pendingPolls: 1 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 1 } }, async (h) => {
       for (let i = 0; i < 3; i += 1) await h.provider.generate(request(h.fake, { seed: 100 + i }));
       assert.equal(h.fake.posts.length, 3);
       assert.equal(h.fake.polls.length, 6);
@@ -68,14 +56,11 @@ describe('YandexART: a picture', () => {
         [...h.fake.operations.values()].map((operation) => operation.asked.seed),
         [100, 101, 102],
       );
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('the fake takes both field spellings, numbers or strings; we send camelCase', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const snake = {
         model_uri: `art://${FOLDER}/yandex-art/latest`,
         messages: [{ text: 'a red cat', weight: 1 }],
@@ -106,39 +91,30 @@ describe('YandexART: a picture', () => {
       );
       await h.provider.generate(request(h.fake));
       assert.equal([...h.fake.operations.values()][2]?.asked.spelling, 'camelCase');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an IAM token from the environment goes as Bearer; the file is optional', async () => {
-    const h = await harness({ credentials: null, environment: { YANDEX_FOLDER_ID: FOLDER, YANDEX_IAM_TOKEN: IAM_TOKEN } });
-    try {
+    await withHarness({ credentials: null, environment: { YANDEX_FOLDER_ID: FOLDER, YANDEX_IAM_TOKEN: IAM_TOKEN } }, async (h) => {
       assert.deepEqual(h.provider.readiness(), { ready: true });
       await h.provider.generate(request(h.fake));
       assert.equal(h.fake.posts[0]?.authorization, `Bearer ${IAM_TOKEN}`);
       assert.deepEqual(h.secrets, [IAM_TOKEN], 'the token was registered as a secret');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an API key from the environment goes as Api-Key and is registered as a secret', async () => {
-    const h = await harness({ credentials: null, environment: { YANDEX_FOLDER_ID: FOLDER, YANDEX_API_KEY: OTHER_KEY } });
-    try {
+    await withHarness({ credentials: null, environment: { YANDEX_FOLDER_ID: FOLDER, YANDEX_API_KEY: OTHER_KEY } }, async (h) => {
       await h.provider.generate(request(h.fake));
       assert.equal(h.fake.posts[0]?.authorization, `Api-Key ${OTHER_KEY}`);
       assert.deepEqual(h.secrets, [OTHER_KEY]);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 });
 
 describe('YandexART: the prompt', () => {
   test('a prompt over 500 characters is cut, with a warning, not a failure', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const long = `${'a quiet harbour with boats and gulls, '.repeat(20)}end`;
       assert.ok(long.length > 500);
       const result = await h.provider.generate(request(h.fake, { prompt: long, negative: 'people' }));
@@ -149,63 +125,48 @@ describe('YandexART: the prompt', () => {
       const warnings = h.logger.records.filter((record) => record.level === 'warn' && /cut/.test(record.message));
       assert.equal(warnings.length, 1);
       assert.match(warnings[0]?.message ?? '', /\d+ characters and YandexART takes 500/);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a negative prompt that does not fit is shortened; the prompt stays whole', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const prompt = 'p'.repeat(450);
       await h.provider.generate(request(h.fake, { prompt, negative: 'n'.repeat(100) }));
       const text = [...h.fake.operations.values()][0]?.asked.texts[0] ?? '';
       assert.equal(text.length, 500);
       assert.ok(text.startsWith(`${prompt}. Игнорировать следующее: n`));
       assert.ok(h.logger.records.some((record) => record.level === 'warn' && /negative prompt was cut/.test(record.message)));
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('negative_prompt_prefix replaces upstream wording', async () => {
-    const h = await harness({ provider: { negativePrefix: '; avoid: ' } });
-    try {
+    await withHarness({ provider: { negativePrefix: '; avoid: ' } }, async (h) => {
       await h.provider.generate(request(h.fake, { prompt: 'a fox', negative: 'snow' }));
       assert.equal([...h.fake.operations.values()][0]?.asked.texts[0], 'a fox; avoid: snow');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('no prompt at all fails before paying', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const error = await rejection(h.provider.generate(request(h.fake, { prompt: '  ' })));
       assert.match(error.message, /needs a prompt/);
       assert.equal(h.fake.requests.length, 0);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('the aspect ratio is the frame’s, reduced', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       await h.provider.generate(request(h.fake, { width: 800, height: 480 }));
       const asked = [...h.fake.operations.values()][0]?.asked;
       assert.deepEqual([asked?.widthRatio, asked?.heightRatio], [5, 3]);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 });
 
 describe('YandexART: failures', () => {
   test('401: a final error without the key, not ready with the reason, no paid attempt until an hour passes', async () => {
     const clock = new ManualClock(new Date(2026, 0, 15, 12, 0));
-    const h = await harness({ provider: { clock }, credentials: { folder_id: FOLDER, api_key: 'AQVN-revoked-key-0000111122223333' } });
-    try {
+    await withHarness({ provider: { clock }, credentials: { folder_id: FOLDER, api_key: 'AQVN-revoked-key-0000111122223333' } }, async (h) => {
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.ok(error instanceof ProviderError && !error.retryable);
       assert.match(error.message, /refused the credentials \(HTTP 401 Unauthorized: Unknown api key '\[redacted\]'\)/);
@@ -225,14 +186,11 @@ describe('YandexART: failures', () => {
       const said = everythingSaid(h.logger, error.message, again.message);
       assert.ok(!said.includes('AQVN-revoked-key-0000111122223333'), 'the key is in no message and no log line');
       assert.equal(h.logger.records.filter((record) => /not ready: YandexART refused/.test(record.message)).length, 1, 'logged once');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('403: the same block, lifted as soon as the credentials file changes', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postScript.push(PERMISSION_DENIED);
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.match(error.message, /HTTP 403 Forbidden/);
@@ -246,14 +204,11 @@ describe('YandexART: failures', () => {
       await h.provider.generate(request(h.fake));
       assert.equal(h.fake.posts.at(-1)?.authorization, `Api-Key ${OTHER_KEY}`, 'the new key is used');
       assert.ok(h.logger.records.some((record) => /credentials changed/.test(record.message)));
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('429 twice, then accepted: back-off, 3 POSTs, one operation, the picture', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postScript.push(QUOTA_EXCEEDED, QUOTA_EXCEEDED);
       const result = await h.provider.generate(request(h.fake));
       assert.equal(result.kind, 'bytes');
@@ -265,14 +220,11 @@ describe('YandexART: failures', () => {
       const retries = h.logger.records.filter((record) => /generation request failed; trying again/.test(record.message));
       assert.equal(retries.length, 2);
       assert.match(String(retries[0]?.meta?.reason), /HTTP 429 Too Many Requests: .*quota limit exceed/);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('500 and 503 on the POST are retried (no operation was made); 504 is not (one may have been)', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.postScript.push(INTERNAL_ERROR, UNAVAILABLE);
       await h.provider.generate(request(h.fake));
       assert.deepEqual(
@@ -283,27 +235,21 @@ describe('YandexART: failures', () => {
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.match(error.message, /HTTP 504 .*not sent again/);
       assert.equal(h.fake.posts.length, 4);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('429 that does not stop: bounded by max_attempts, then a failure', async () => {
-    const h = await harness({ provider: { maxAttempts: 3 } });
-    try {
+    await withHarness({ provider: { maxAttempts: 3 } }, async (h) => {
       h.fake.postScript.push(QUOTA_EXCEEDED, QUOTA_EXCEEDED, QUOTA_EXCEEDED, QUOTA_EXCEEDED);
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.match(error.message, /HTTP 429/);
       assert.equal(h.fake.posts.length, 3);
       assert.equal(h.provider.readiness().ready, true, 'a quota is not a credentials problem');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('500 and 503 on polls are retried; the operation is not paid again', async () => {
-    const h = await harness({ fake: { pendingPolls: 1 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 1 } }, async (h) => {
       h.fake.pollScript.push(INTERNAL_ERROR, UNAVAILABLE);
       await h.provider.generate(request(h.fake));
       assert.equal(h.fake.posts.length, 1);
@@ -311,42 +257,33 @@ describe('YandexART: failures', () => {
         h.fake.polls.map((poll) => poll.status),
         [500, 503, 200, 200],
       );
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a moderation refusal (HTTP 400 on the POST) is final: one POST, a clear message, still ready', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const error = await rejection(h.provider.generate(request(h.fake, { prompt: 'something forbidden here' })));
       assert.ok(error instanceof ProviderError && !error.retryable);
       assert.equal(error.message, `YandexART refused the prompt: ${MODERATION_MESSAGE}`);
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.fake.polls.length, 0);
       assert.equal(h.provider.readiness().ready, true);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an operation that finishes with an error is final', async () => {
-    const h = await harness({ fake: { pendingPolls: 2 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 2 } }, async (h) => {
       h.fake.outcome = 'error';
       const job = request(h.fake);
       const error = await rejection(h.provider.generate(job));
       assert.match(error.message, /^YandexART operation fbv\w+ ended with error 13: internal error$/);
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.fake.polls.length, 3, 'no poll after the final answer');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a poll that hangs times out and is polled again', async () => {
-    const h = await harness({ provider: { requestTimeoutMs: 300 } });
-    try {
+    await withHarness({ provider: { requestTimeoutMs: 300 } }, async (h) => {
       h.fake.pollScript.push('hang');
       const result = await h.provider.generate(request(h.fake));
       assert.equal(result.kind, 'bytes');
@@ -356,35 +293,27 @@ describe('YandexART: failures', () => {
         [undefined, 200],
       );
       assert.ok(h.logger.records.some((record) => /operation poll failed; trying again/.test(record.message) && /no answer/.test(String(record.meta?.reason))));
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a POST that gets no answer is not sent again (it may have started a paid generation)', async () => {
-    const h = await harness({ provider: { requestTimeoutMs: 200 } });
-    try {
+    await withHarness({ provider: { requestTimeoutMs: 200 } }, async (h) => {
       h.fake.postScript.push('hang');
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.match(error.message, /not sent again/);
       assert.equal(h.fake.posts.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('corrupt base64 in the finished operation is a final failure, never a broken file', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       h.fake.outcome = 'corrupt';
       const error = await rejection(h.provider.generate(request(h.fake)));
       assert.ok(error instanceof ProviderError);
       assert.match(error.message, /YandexART image is not valid base64/);
       assert.equal(h.fake.posts.length, 1);
       assert.equal(h.fake.polls.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an unreachable base_url: refused connections are retried (nothing was sent), then a failure', async () => {
@@ -402,8 +331,7 @@ describe('YandexART: failures', () => {
 
 describe('YandexART: resuming and waiting', () => {
   test('a resumed job only polls: never a second POST', async () => {
-    const h = await harness({ fake: { pendingPolls: 0 } });
-    try {
+    await withHarness({ fake: { pendingPolls: 0 } }, async (h) => {
       h.fake.hold = true;
       const first = request(h.fake);
       const abort = new AbortController();
@@ -421,25 +349,19 @@ describe('YandexART: resuming and waiting', () => {
       assert.equal(h.fake.posts.length, 1, 'the restart paid nothing');
       assert.equal(resumed.resume.saved.length, 0);
       assert.ok(h.logger.records.some((record) => /polling operation fbv\w+ again after a restart; no new request/.test(record.message)));
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a saved job that cannot be read is dropped, not paid again', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const error = await rejection(h.provider.generate(request(h.fake, { resume: memorySlot(h.fake, { something: 'else' }) })));
       assert.match(error.message, /cannot be read/);
       assert.equal(h.fake.requests.length, 0);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a resumed operation the API does not know (404) fails for good', async () => {
-    const h = await harness();
-    try {
+    await withHarness({}, async (h) => {
       const saved = { operationId: 'fbvunknown0000000000', startedAt: Date.now(), seed: 5, prompt: 'x', text: 'x', aspectRatio: '2:3' };
       const error = await rejection(h.provider.generate(request(h.fake, { resume: memorySlot(h.fake, saved) })));
       assert.match(error.message, /does not know operation fbvunknown0000000000/);
@@ -447,14 +369,11 @@ describe('YandexART: resuming and waiting', () => {
         h.fake.requests.map((entry) => [entry.method, entry.status]),
         [['GET', 404]],
       );
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('poll_interval 0: polls happen only when the check_pending cron wakes them', async () => {
-    const h = await harness({ provider: { pollIntervalMs: 0 }, fake: { pendingPolls: 1 } });
-    try {
+    await withHarness({ provider: { pollIntervalMs: 0 }, fake: { pendingPolls: 1 } }, async (h) => {
       const running = h.provider.generate(request(h.fake));
       while (h.fake.posts.length === 0 || h.fake.posts[0]?.status === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -465,15 +384,12 @@ describe('YandexART: resuming and waiting', () => {
       await h.provider.checkPending();
       await running;
       assert.equal(h.fake.polls.length, 2);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an operation still running after max_wait is given up', async () => {
     const clock = new ManualClock(new Date(2026, 0, 15, 12, 0));
-    const h = await harness({ provider: { clock, maxWaitMs: 60 * 60_000 } });
-    try {
+    await withHarness({ provider: { clock, maxWaitMs: 60 * 60_000 } }, async (h) => {
       h.fake.hold = true;
       const running = h.provider.generate(request(h.fake));
       while (h.fake.polls.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -481,56 +397,44 @@ describe('YandexART: resuming and waiting', () => {
       const error = await rejection(running);
       assert.match(error.message, /has not finished after 61 minutes; given up/);
       assert.equal(h.fake.posts.length, 1);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('an abort during a hung poll ends the job at once', async () => {
-    const h = await harness({ provider: { requestTimeoutMs: 60_000 } });
-    try {
+    await withHarness({ provider: { requestTimeoutMs: 60_000 } }, async (h) => {
       h.fake.pollScript.push('hang');
       const abort = new AbortController();
       const running = h.provider.generate(request(h.fake, { signal: abort.signal }));
       while (h.fake.polls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       abort.abort(new Error('cancelled'));
       await assert.rejects(running, /cancelled/);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 });
 
 describe('YandexART: credentials', () => {
   test('none: not ready, with what to do; generate pays nothing', async () => {
-    const h = await harness({ credentials: null });
-    try {
+    await withHarness({ credentials: null }, async (h) => {
       const readiness = h.provider.readiness();
       assert.equal(readiness.ready, false);
       assert.match(readiness.ready ? '' : readiness.reason, /no credentials: put \{"folder_id": "\.\.\.", "api_key": "\.\.\."\} in .*ydart-options\.json, or set YANDEX_FOLDER_ID and YANDEX_API_KEY \(or YANDEX_IAM_TOKEN\)/);
       await assert.rejects(h.provider.generate(request(h.fake)), /not ready: no credentials/);
       assert.equal(h.fake.requests.length, 0);
       assert.equal(h.logger.records.length, 0, 'the server logs the first state; the provider adds nothing');
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a damaged file: not ready, and the reason does not quote the file', async () => {
-    const h = await harness({ credentials: `{"folder_id": "${FOLDER}", "api_key": "${API_KEY}"` });
-    try {
+    await withHarness({ credentials: `{"folder_id": "${FOLDER}", "api_key": "${API_KEY}"` }, async (h) => {
       const readiness = h.provider.readiness();
       assert.equal(readiness.ready, false);
       assert.match(readiness.ready ? '' : readiness.reason, /ydart-options\.json is not valid JSON/);
       assert.ok(!JSON.stringify(readiness).includes(API_KEY));
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('a file written later is picked up by the check_pending cron, logged once', async () => {
-    const h = await harness({ credentials: null });
-    try {
+    await withHarness({ credentials: null }, async (h) => {
       assert.equal(h.provider.readiness().ready, false);
       await writeFile(h.credentialsFile, JSON.stringify({ folder_id: FOLDER, api_key: API_KEY }));
       await h.provider.checkPending();
@@ -542,18 +446,13 @@ describe('YandexART: credentials', () => {
         [`provider ydArt: ready (credentials from ${h.credentialsFile})`],
       );
       assert.deepEqual(h.secrets, [API_KEY]);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 
   test('the file wins over the environment', async () => {
-    const h = await harness({ environment: { YANDEX_FOLDER_ID: 'b1gother', YANDEX_API_KEY: OTHER_KEY } });
-    try {
+    await withHarness({ environment: { YANDEX_FOLDER_ID: 'b1gother', YANDEX_API_KEY: OTHER_KEY } }, async (h) => {
       await h.provider.generate(request(h.fake));
       assert.equal(h.fake.posts[0]?.authorization, `Api-Key ${API_KEY}`);
-    } finally {
-      await h.dispose();
-    }
+    });
   });
 });

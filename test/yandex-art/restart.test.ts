@@ -6,9 +6,10 @@
  */
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FakeYandexArt } from '../support/fake-yandex-art.js';
+import { waitForOperation } from '../support/test-server.js';
 import { startChildServer, eventually } from './child-server.js';
 import { API_KEY, FOLDER, tempRoot, writeCredentials } from './harness.js';
 
@@ -28,6 +29,11 @@ async function readJobs(root: string): Promise<SavedJob[]> {
   }
 }
 
+/** The first YandexART picture to land in the library, once there is one. */
+async function pictureInLibrary(root: string): Promise<Record<string, unknown>> {
+  return eventually('the picture in the library', async () => (await ydArtSidecars(root))[0]);
+}
+
 async function ydArtSidecars(root: string): Promise<Record<string, unknown>[]> {
   const folder = join(root, 'images', 'original');
   const names = await readdir(folder).catch(() => [] as string[]);
@@ -37,17 +43,23 @@ async function ydArtSidecars(root: string): Promise<Record<string, unknown>[]> {
   return metas.filter((meta) => meta.provider === 'ydArt');
 }
 
-async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise<void> {
+/** A fake that holds its operations, and a server folder (credentials, options.yml) pointed at it; both gone afterwards. */
+async function withFakeAndRoot(run: (fake: FakeYandexArt, root: string) => Promise<void>): Promise<void> {
   const fake = await FakeYandexArt.start({ folderId: FOLDER, credentials: [API_KEY] });
   const root = await tempRoot();
   try {
-    await mkdir(join(root, 'data'), { recursive: true });
     await writeCredentials(join(root, 'data'), { folder_id: FOLDER, api_key: API_KEY });
-    await writeFile(
-      join(root, 'data', 'options.yml'),
-      `log_level: DEBUG\nproviders:\n  ydArt:\n    base_url: ${fake.url}\n    poll_interval_seconds: 0.05\n`,
-    );
+    await writeFile(join(root, 'data', 'options.yml'), `log_level: DEBUG\nproviders:\n  ydArt:\n    base_url: ${fake.url}\n    poll_interval_seconds: 0.05\n`);
     fake.hold = true;
+    await run(fake, root);
+  } finally {
+    await fake.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise<void> {
+  await withFakeAndRoot(async (fake, root) => {
 
     const first = await startChildServer(root);
     const started = (await (
@@ -70,20 +82,14 @@ async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise
 
     const second = await startChildServer(root);
     try {
-      const [meta] = await eventually('the picture in the library', async () => {
-        const found = await ydArtSidecars(root);
-        return found.length > 0 ? found : undefined;
-      });
+      const meta = await pictureInLibrary(root);
       assert.equal(meta?.prompt, 'a lighthouse at dawn');
       assert.equal(meta?.negative, 'fog');
       assert.equal(meta?.seed, saved.seed);
       assert.equal(meta?.seed, fake.operations.get(remoteId ?? '')?.asked.seed, 'the seed we sent is the seed we recorded');
       assert.equal((meta?.details as { operation_id?: string }).operation_id, remoteId);
       // The frame that started it can still collect it under the same id.
-      const status = await eventually('the operation done', async () => {
-        const body = (await (await fetch(`${second.url}/operation/status/${started.id}`)).json()) as { status: string };
-        return body.status === 'pending' ? undefined : body.status;
-      });
+      const status = await waitForOperation(second.url, started.id);
       assert.equal(status, 'done');
       await eventually('jobs.json emptied', async () => ((await readJobs(root)).length === 0 ? true : undefined));
       assert.equal(fake.posts.length, 1, 'exactly one paid request in all');
@@ -97,10 +103,7 @@ async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise
     } finally {
       await second.kill('SIGTERM');
     }
-  } finally {
-    await fake.close();
-    await rm(root, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -109,13 +112,7 @@ async function restartCase(stop: 'SIGKILL' | 'SIGTERM', t: TestContext): Promise
  * graceful stop must wait for that answer and keep the id, or the picture is paid and lost.
  */
 async function stopDuringPost(t: TestContext): Promise<void> {
-  const fake = await FakeYandexArt.start({ folderId: FOLDER, credentials: [API_KEY] });
-  const root = await tempRoot();
-  try {
-    await mkdir(join(root, 'data'), { recursive: true });
-    await writeCredentials(join(root, 'data'), { folder_id: FOLDER, api_key: API_KEY });
-    await writeFile(join(root, 'data', 'options.yml'), `log_level: DEBUG\nproviders:\n  ydArt:\n    base_url: ${fake.url}\n    poll_interval_seconds: 0.05\n`);
-    fake.hold = true;
+  await withFakeAndRoot(async (fake, root) => {
     // Long enough for the stop to begin first; well inside the 5 s the server gives running work.
     fake.postDelayMs = 2500;
 
@@ -141,20 +138,14 @@ async function stopDuringPost(t: TestContext): Promise<void> {
 
     const second = await startChildServer(root);
     try {
-      const [meta] = await eventually('the picture in the library', async () => {
-        const found = await ydArtSidecars(root);
-        return found.length > 0 ? found : undefined;
-      });
+      const meta = await pictureInLibrary(root);
       assert.equal((meta?.details as { operation_id?: string }).operation_id, remoteId);
       assert.equal(fake.posts.length, 1, 'exactly one paid request in all');
       t.diagnostic(`SIGTERM during the POST: ${fake.posts.length} POST, the picture landed after the restart`);
     } finally {
       await second.kill('SIGTERM');
     }
-  } finally {
-    await fake.close();
-    await rm(root, { recursive: true, force: true });
-  }
+  });
 }
 
 describe('YandexART across a restart of the real server', () => {

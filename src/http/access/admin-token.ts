@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { ConfigError } from '../../config/config-error.js';
 import { ADMIN_TOKEN_RULE, isAcceptableAdminToken } from '../../config/options-schema.js';
 import type { SecretRegistry } from '../../logging/secret-registry.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { Logger } from '../../util/logger.js';
-import { readSecretFile, writeSecretFile } from './token-file.js';
+import { readTextIfExists } from '../../util/read-if-exists.js';
 
 /** The environment variable that may hold the token when options.yml does not. */
 export const ADMIN_TOKEN_VARIABLE = 'AIFRAME_ADMIN_TOKEN';
@@ -42,7 +43,7 @@ export async function resolveAdminToken(options: AdminTokenOptions): Promise<{ t
     return { token: fromEnvironment, source: 'environment' };
   }
   const file = join(options.dataDir, ADMIN_TOKEN_FILE);
-  const stored = await readSecretFile(file);
+  const stored = (await readTextIfExists(file))?.trim();
   if (stored !== undefined) {
     if (!isAcceptableAdminToken(stored)) {
       throw new ConfigError(`${file}: ${ADMIN_TOKEN_RULE}; delete the file to have a new token generated`);
@@ -52,7 +53,9 @@ export async function resolveAdminToken(options: AdminTokenOptions): Promise<{ t
     return { token: stored, source: 'file' };
   }
   const token = randomBytes(32).toString('base64url');
-  await writeSecretFile(file, token);
+  // Owner-only: writeFileAtomic gives the temporary file its mode before the token is in it,
+  // so no other local user can read it at any moment.
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
   // The one log line that carries a secret, on purpose: the owner needs the generated token
   // for the web page and has no other place to see it (issue 7: "printed once in the log").
   // It is written before the token joins the registry, which would otherwise redact it;

@@ -40,6 +40,7 @@ export interface GenerationRoutesOptions {
   readonly providers: ProviderRegistry;
   readonly gate: ProviderGate;
   readonly tokenCheck: TokenCheck;
+  /** Open Server-Sent Events streams, ended at shutdown. */
   readonly streams: EventStreams;
 }
 

@@ -1,6 +1,10 @@
 import { open } from 'node:fs/promises';
 import type { Context } from 'koa';
+import type { PictureFormat } from '../../library/picture.js';
 import { HttpError } from '../http-error.js';
+
+/** The media type of each stored format (originals, generation previews). */
+export const IMAGE_CONTENT_TYPES: Readonly<Record<PictureFormat, string>> = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /** Names, and with them the bytes behind them, never change: a year, and no revalidation. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -1,9 +1,8 @@
 import type { PictureMeta } from '../../library/picture.js';
+import { PICTURE_NAME_PATTERN } from '../../library/picture-name.js';
 
 export const DEFAULT_PAGE_SIZE = 48;
 export const MAX_PAGE_SIZE = 200;
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Where a page ended: the creation time and name of its last picture (the library's sort key). */
 interface CursorKey {
@@ -29,7 +28,7 @@ export function decodeCursor(cursor: string): CursorKey | undefined {
   if (match === null) return undefined;
   const at = Number(match[1]);
   const name = match[2] as string;
-  if (!Number.isSafeInteger(at) || !NAME_PATTERN.test(name)) return undefined;
+  if (!Number.isSafeInteger(at) || !PICTURE_NAME_PATTERN.test(name)) return undefined;
   return { at, name };
 }
 

@@ -1,12 +1,13 @@
 import { basename } from 'node:path';
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import type { ImageLibrary } from '../../library/image-library.js';
 import type { PictureMeta } from '../../library/picture.js';
 import type { RenderCache } from '../../render/render-cache.js';
 import type { ThumbnailCache } from '../../render/thumbnail-cache.js';
 import { badRequest } from '../http-error.js';
 import { requireAdminToken, type TokenCheck } from '../access/token-check.js';
-import { IMMUTABLE, REVALIDATE, sendImage } from './image-response.js';
+import { IMAGE_CONTENT_TYPES, IMMUTABLE, REVALIDATE, sendImage } from './image-response.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, pageAfter } from './picture-page.js';
 import { presentPicture } from './presenters.js';
 import { notFound, pictureNameParam, queryInteger } from './route-params.js';
@@ -18,8 +19,6 @@ export interface PictureRoutesOptions {
   readonly thumbnails: ThumbnailCache;
   readonly tokenCheck: TokenCheck;
 }
-
-const CONTENT_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
 
 /** `/api/pictures`: the library, newest first, and each picture's bytes in three sizes. */
 export function registerPictureRoutes(router: Router, { library, renders, thumbnails, tokenCheck }: PictureRoutesOptions): void {
@@ -56,31 +55,27 @@ export function registerPictureRoutes(router: Router, { library, renders, thumbn
     const meta = find(ctx.params.name);
     await sendImage(ctx, {
       path: library.originalPath(meta.name),
-      contentType: CONTENT_TYPES[meta.format],
+      contentType: IMAGE_CONTENT_TYPES[meta.format],
       etag: `original-${meta.name}`,
       cacheControl: IMMUTABLE,
     });
   });
 
-  router.get('/pictures/:name/frame', async (ctx) => {
-    const meta = find(ctx.params.name);
-    await sendImage(ctx, {
-      path: () => unreadable.guard(meta.name, library.originalPath(meta.name), () => renders.ensure(meta.name, library.originalPath(meta.name))),
-      contentType: 'image/jpeg',
-      etag: `frame-${profile}-${meta.name}`,
-      // Not immutable: new screen settings make a new render under the same URL.
-      cacheControl: REVALIDATE,
-    });
+  /** A JPEG made from the original on demand; an original that does not decode is a clear 422. */
+  const sendMade = (ctx: Context, name: string, etag: string, cacheControl: string, make: (originalPath: string) => Promise<string>): Promise<void> => {
+    const originalPath = library.originalPath(name);
+    return sendImage(ctx, { path: () => unreadable.guard(name, originalPath, () => make(originalPath)), contentType: 'image/jpeg', etag, cacheControl });
+  };
+
+  router.get('/pictures/:name/frame', (ctx) => {
+    const { name } = find(ctx.params.name);
+    // Not immutable: new screen settings make a new render under the same URL.
+    return sendMade(ctx, name, `frame-${profile}-${name}`, REVALIDATE, (originalPath) => renders.ensure(name, originalPath));
   });
 
-  router.get('/pictures/:name/thumbnail', async (ctx) => {
-    const meta = find(ctx.params.name);
-    await sendImage(ctx, {
-      path: () => unreadable.guard(meta.name, library.originalPath(meta.name), () => thumbnails.ensure(meta.name, library.originalPath(meta.name))),
-      contentType: 'image/jpeg',
-      etag: `thumbnail-${meta.name}`,
-      cacheControl: IMMUTABLE,
-    });
+  router.get('/pictures/:name/thumbnail', (ctx) => {
+    const { name } = find(ctx.params.name);
+    return sendMade(ctx, name, `thumbnail-${name}`, IMMUTABLE, (originalPath) => thumbnails.ensure(name, originalPath));
   });
 
   router.delete('/pictures/:name', requireAdminToken(tokenCheck), async (ctx) => {

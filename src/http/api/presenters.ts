@@ -8,6 +8,7 @@ import type { PromptEntry } from '../../prompts/prompt-file.js';
 import { promptVersion } from '../../prompts/prompt-store.js';
 import { readPlaceholderLists } from '../../prompts/prompt-validation.js';
 import type { GenerationProgress, ImageProvider } from '../../providers/types.js';
+import { IMAGE_CONTENT_TYPES } from './image-response.js';
 
 /**
  * Internal objects as the JSON API shows them (the contract the web page is written
@@ -80,12 +81,10 @@ export function presentProgress(progress: GenerationProgress): ProgressJson {
   return { step: progress.step, total: progress.total, ...(preview === undefined ? {} : { preview }) };
 }
 
-const PREVIEW_TYPES = { jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' } as const;
-
 function previewUrl(bytes: Uint8Array): string | undefined {
   const format = detectFormat(bytes);
   if (format === undefined) return undefined; // not an image a browser is promised
-  return `data:${PREVIEW_TYPES[format]};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
+  return `data:${IMAGE_CONTENT_TYPES[format]};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }
 
 export type GenerationStatus = 'pending' | 'done' | 'error';

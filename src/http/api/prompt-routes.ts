@@ -6,8 +6,7 @@ import { PromptVersionMismatchError, type PromptExpectation, type PromptStore } 
 import { PlaceholderValidationError } from '../../prompts/prompt-validation.js';
 import { badRequest, HttpError } from '../http-error.js';
 import { readJsonBody } from '../read-json-body.js';
-import type { TokenCheck } from '../access/token-check.js';
-import { requireAdminToken } from '../access/token-check.js';
+import { requireAdminToken, type TokenCheck } from '../access/token-check.js';
 import { presentPrompt, type PromptJson } from './presenters.js';
 import { notFound, promptIdParam } from './route-params.js';
 

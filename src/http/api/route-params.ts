@@ -1,10 +1,9 @@
+import { PICTURE_NAME_PATTERN } from '../../library/picture-name.js';
 import { badRequest, HttpError } from '../http-error.js';
-
-const PICTURE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** A picture name from the URL; refuses anything that could not be one (and could escape a folder). */
 export function pictureNameParam(raw: string | undefined): string {
-  if (raw === undefined || !PICTURE_NAME.test(raw)) {
+  if (raw === undefined || !PICTURE_NAME_PATTERN.test(raw)) {
     throw badRequest('Invalid picture name', 'a picture name is 1 to 200 characters from A-Z, a-z, 0-9, ".", "_" and "-"');
   }
   return raw;

@@ -3,6 +3,7 @@
  * needs (see ../shared/provider-apis.md §2). Everything else in the answers is ignored.
  */
 import { z } from 'zod';
+import { jsonBodyAs } from '../http/parse-answer.js';
 import { httpStatusError, type RemoteResponse } from '../http/remote-http.js';
 import { RemoteError } from '../http/remote-error.js';
 
@@ -94,15 +95,9 @@ export function a1111Error(response: RemoteResponse): RemoteError {
 }
 
 function describeErrorBody(body: Buffer): string | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = errorBodySchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const { error, detail, errors } = parsed.data;
+  const parsed = jsonBodyAs(errorBodySchema, body);
+  if (parsed === undefined) return undefined;
+  const { error, detail, errors } = parsed;
   if (Array.isArray(detail)) {
     const parts = detail.map((item) => `${(item.loc ?? []).filter((part) => part !== 'body').join('.')}: ${item.msg ?? 'invalid'}`);
     return parts.length > 0 ? `invalid request (${parts.join('; ')})` : undefined;

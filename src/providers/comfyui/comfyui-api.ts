@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { RemoteError } from '../http/remote-error.js';
+import { jsonBodyAs } from '../http/parse-answer.js';
 import { httpStatusError, type RemoteResponse } from '../http/remote-http.js';
 
 export const PROMPT_PATH = '/prompt';
@@ -101,15 +102,9 @@ const refusalSchema = z.object({
  * `Prompt outputs failed validation; node 3 (KSampler): Value not in list: sampler_name: 'x' not in [...]`.
  */
 export function comfyError(response: RemoteResponse): RemoteError {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(response.body.toString('utf8'));
-  } catch {
-    return httpStatusError(response);
-  }
-  const parsed = refusalSchema.safeParse(raw);
-  if (!parsed.success || parsed.data.error === undefined) return httpStatusError(response);
-  const { error, node_errors: nodeErrors } = parsed.data;
+  const parsed = jsonBodyAs(refusalSchema, response.body);
+  if (parsed?.error === undefined) return httpStatusError(response);
+  const { error, node_errors: nodeErrors } = parsed;
   const parts = [typeof error === 'string' ? error : joinProblem(error), ...describeNodeErrors(nodeErrors)];
   return httpStatusError(response, `: ${parts.filter(Boolean).join('; ')}`);
 }

@@ -8,14 +8,14 @@ import { sleep } from '../http/abortable-sleep.js';
 import { decodeBase64Image } from '../http/image-payload.js';
 import { isOtherOrigin } from '../http/other-origin.js';
 import { RemoteError } from '../http/remote-error.js';
-import { RemoteHttp } from '../http/remote-http.js';
+import { RemoteHttp, type RemoteResponse } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
 import type { RetryPolicy } from '../http/retry.js';
 import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import type { PictureFormat } from '../../library/picture.js';
 import type { GenerateRequest, ProviderCapabilities, ProviderResult } from '../types.js';
 import { aspectRatioForFrame } from './aspect-ratios.js';
-import { fetchResultPicture, resultLocation, savedJobId, savedJobState } from './fooocus-common.js';
+import { fetchResultPicture, fooocusHttpError, resultLocation, savedJobId, savedJobState } from './fooocus-common.js';
 
 export interface FooocusProviderOptions {
   readonly id?: string;
@@ -96,6 +96,11 @@ export abstract class FooocusJobProvider extends RemoteProvider {
   /** Queues the job; resolves with its id. */
   protected abstract submit(fields: FooocusFields, signal: AbortSignal): Promise<string>;
   protected abstract poll(job: string, signal: AbortSignal): Promise<JobPoll>;
+
+  /** Throws a non-2xx answer as the readable Fooocus error (API key, refused field). */
+  protected ensureOk(response: RemoteResponse): void {
+    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+  }
 
   protected async generateNow(request: GenerateRequest): Promise<ProviderResult> {
     const { signal } = request;

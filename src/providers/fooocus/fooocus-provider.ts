@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { ProviderError } from '../types.js';
-import { fooocusHttpError, parseSeed } from './fooocus-common.js';
+import { parseSeed } from './fooocus-common.js';
 import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll } from './fooocus-job-provider.js';
 
 export interface FooocusApiOptions extends FooocusProviderOptions {
@@ -54,7 +54,7 @@ export class FooocusProvider extends FooocusJobProvider {
     // The job queue sits behind the API key check in every release (/ping does not in older
     // ones), so a wrong key shows here, not at the first picture.
     const response = await this.http.send({ path: JOB_QUEUE_PATH, signal });
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
   }
 
   protected async submit(fields: FooocusFields, signal: AbortSignal): Promise<string> {
@@ -64,7 +64,7 @@ export class FooocusProvider extends FooocusJobProvider {
       json: { ...fields, require_base64: this.apiOptions.requireBase64, async_process: true },
       signal,
     });
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
     const job = parseAnswer(asyncJobSchema, response, 'the new job');
     const id = job.job_id === undefined || job.job_id === null ? '' : String(job.job_id);
     if (id !== '') return id;
@@ -85,7 +85,7 @@ export class FooocusProvider extends FooocusJobProvider {
       // Jobs live in memory: a restarted server has forgotten ours. Asking again will not help.
       throw new ProviderError(`${response.url}: Fooocus does not know job ${job} (was the server restarted?)`);
     }
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
     const answer = parseAnswer(asyncJobSchema, response, 'the job');
     return this.outcome(job, answer, response.url);
   }

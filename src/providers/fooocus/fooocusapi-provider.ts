@@ -8,7 +8,6 @@ import { checkAnswer, parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { parseJsonBody } from '../http/remote-http.js';
 import { ProviderError } from '../types.js';
-import { fooocusHttpError } from './fooocus-common.js';
 import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll } from './fooocus-job-provider.js';
 
 export const ENGINE_GENERATE_PATH = '/v1/engine/generate/';
@@ -37,12 +36,12 @@ export class FooocusApiProvider extends FooocusJobProvider {
 
   protected async probe(signal: AbortSignal): Promise<void> {
     const response = await this.http.send({ path: ALL_MODELS_PATH, signal });
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
   }
 
   protected async submit(fields: FooocusFields, signal: AbortSignal): Promise<string> {
     const response = await this.http.send({ method: 'POST', path: ENGINE_GENERATE_PATH, json: { ...fields, async_process: true }, signal });
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
     const record = parseAnswer(recordSchema, response, 'the new task');
     if (!record.task_id) throw new RemoteError(`${response.url} queued no task`, { failure: 'invalid-response', status: response.status, url: response.url });
     return record.task_id;
@@ -50,7 +49,7 @@ export class FooocusApiProvider extends FooocusJobProvider {
 
   protected async poll(task: string, signal: AbortSignal): Promise<JobPoll> {
     const response = await this.http.send({ path: `${TASKS_PATH}${encodeURIComponent(task)}`, signal });
-    if (response.status < 200 || response.status >= 300) throw fooocusHttpError(response, this.id, this.options.apiKey !== undefined);
+    this.ensureOk(response);
     const body = parseJsonBody(response);
     // An unknown id is not a 404 here but 200 with `[]` (apis/routes/query.py tasks_info).
     if (Array.isArray(body) && body.length === 0) {

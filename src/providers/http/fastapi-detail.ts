@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonBodyAs } from './parse-answer.js';
 import { bodyExcerpt } from './remote-error.js';
 import type { RemoteResponse } from './remote-http.js';
 
@@ -15,14 +16,9 @@ const fastApiDetail = z.object({
  * Several generators are FastAPI apps (Fooocus-API, FooocusAPI, the Qwen-Image service).
  */
 export function fastApiDetailReason(response: Pick<RemoteResponse, 'body'>): string | undefined {
-  let parsed;
-  try {
-    parsed = fastApiDetail.safeParse(JSON.parse(response.body.toString('utf8')));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success) return undefined;
-  const { detail } = parsed.data;
+  const parsed = jsonBodyAs(fastApiDetail, response.body);
+  if (parsed === undefined) return undefined;
+  const { detail } = parsed;
   if (typeof detail === 'string') return `: ${bodyExcerpt(detail)}`;
   const first = detail[0];
   if (!first) return undefined;

@@ -11,6 +11,21 @@ export function parseAnswer<T extends z.ZodType>(schema: T, response: RemoteResp
   return checkAnswer(schema, parseJsonBody(response), response, what);
 }
 
+/**
+ * A body read as JSON of `schema`'s shape, or undefined when it is not JSON or not that shape:
+ * for error bodies, whose reason is a bonus and never a second failure.
+ */
+export function jsonBodyAs<T extends z.ZodType>(schema: T, body: Buffer): z.output<T> | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Like {@link parseAnswer}, for JSON already parsed (one element of a list, say). */
 export function checkAnswer<T extends z.ZodType>(schema: T, value: unknown, response: Pick<RemoteResponse, 'url' | 'status'>, what = 'an answer'): z.output<T> {
   const parsed = schema.safeParse(value);

@@ -17,14 +17,12 @@ import {
   type Readiness,
 } from '../types.js';
 import { generationSize } from './generation-size.js';
-import { checkModelLayout } from './model-store/model-layout.js';
+import { checkModelLayout, MODEL_GRAPH_FILES } from './model-store/model-layout.js';
 import { defaultsForScheduler, readModelDefaults, type ModelDefaults } from './model-defaults.js';
 import type { OnnxOptions } from './onnx-options.js';
 import type { GenerateParams } from './sd-pipeline.js';
 import { SdWorkerClient } from './sd-worker-client.js';
 import type { LoadSpec } from './worker-protocol.js';
-
-const MODEL_FILES = ['text_encoder/model.onnx', 'unet/model.onnx', 'vae_decoder/model.onnx'];
 
 export interface OnnxProviderOptions {
   readonly id?: string;
@@ -167,7 +165,7 @@ export class OnnxProvider implements ImageProvider {
 /** Sizes and times of the model files: a model pulled again over the old one reads differently. */
 async function modelRevision(dir: string): Promise<string> {
   const parts = await Promise.all(
-    MODEL_FILES.map(async (file) => {
+    MODEL_GRAPH_FILES.map(async (file) => {
       const info = await stat(join(dir, file));
       return `${info.size}@${info.mtimeMs}`;
     }),

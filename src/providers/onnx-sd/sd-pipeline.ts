@@ -17,7 +17,7 @@ import { createGaussian, fillGaussian } from './noise.js';
 import { createScheduler, defaultSchedulerFor, readScheduleConfig } from './scheduler/index.js';
 import type { ScheduleConfig, Scheduler, SchedulerName } from './scheduler/scheduler.js';
 import { SessionFactory, type ExecutionProviderName, type SessionSettings } from './session-factory.js';
-import { floatTensor, idsTensor, readFloats, timestepTensor } from './tensors.js';
+import { floatTensor, idsTensor, readFloats, repeatedFloatTensor, timestepTensor } from './tensors.js';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
 import { vaeOutputToRgb } from './vae-image.js';
 
@@ -100,9 +100,8 @@ interface TextEmbedding {
   readonly hidden: number;
 }
 
-/** One UNet call of a step: which text it sees and how many samples go in. */
+/** One UNet call of a step: which text it sees. */
 interface UnetPass {
-  readonly batch: number;
   readonly text: Tensor;
   readonly cond?: Tensor;
 }
@@ -113,9 +112,9 @@ interface UnetPass {
  */
 interface UnetPlan {
   readonly mode: 'plain' | 'batched' | 'separate';
+  /** Samples per pass: every pass of a plan sees the same latents, so one `sample` tensor serves them all. */
+  readonly batch: number;
   readonly passes: readonly UnetPass[];
-  /** The batched `sample` input, reused from step to step. */
-  batchBuffer?: Float32Array;
 }
 
 /** Picture sides come in multiples of this (see {@link SdPipeline.sizeFor}). */
@@ -294,24 +293,20 @@ export class SdPipeline {
       embeddings.forEach((embedding, i) => data.set(embedding.data, i * first.data.length));
       return floatTensor(data, unet.textType, [embeddings.length, first.sequence, first.hidden]);
     };
-    const condTensor = (batch: number): Tensor | undefined => {
-      const cond = unet.timestepCond;
-      if (!cond) return undefined;
-      const one = guidanceEmbedding(guidance, cond.size);
-      const data = new Float32Array(one.length * batch);
-      for (let i = 0; i < batch; i++) data.set(one, i * one.length);
-      return floatTensor(data, cond.type, [batch, cond.size]);
-    };
+    const cond = unet.timestepCond;
     const pass = (embeddings: readonly TextEmbedding[]): UnetPass => {
-      const cond = condTensor(embeddings.length);
-      return { batch: embeddings.length, text: textTensor(embeddings), ...(cond === undefined ? {} : { cond }) };
+      const batch = embeddings.length;
+      const text = textTensor(embeddings);
+      if (!cond) return { text };
+      return { text, cond: repeatedFloatTensor(guidanceEmbedding(guidance, cond.size), batch, cond.type, [batch, cond.size]) };
     };
     if (negative) {
       return unet.batch === 1
-        ? { mode: 'separate', passes: [pass([negative]), pass([positive])] }
-        : { mode: 'batched', passes: [pass([negative, positive])] };
+        ? { mode: 'separate', batch: 1, passes: [pass([negative]), pass([positive])] }
+        : { mode: 'batched', batch: 2, passes: [pass([negative, positive])] };
     }
-    return { mode: 'plain', passes: [pass(unet.batch === 2 ? [positive, positive] : [positive])] };
+    const texts = unet.batch === 2 ? [positive, positive] : [positive];
+    return { mode: 'plain', batch: texts.length, passes: [pass(texts)] };
   }
 
   /** The guided noise prediction for step k: ε_uncond + g·(ε_text − ε_uncond) when guided. */
@@ -327,18 +322,13 @@ export class SdPipeline {
     const unet = this.info.unet;
     const latentSize = input.length;
     const timestep = timestepTensor(scheduler.timesteps[k]!, unet.timestepType, unet.timestepDims);
+    // Built (and converted to float16) once per step, whatever the number of passes.
+    const sample = repeatedFloatTensor(input, plan.batch, unet.sampleType, [plan.batch, unet.channels, latentHeight, latentWidth]);
     const outputs: Float32Array[] = [];
     let runMs = 0;
     for (const pass of plan.passes) {
-      let sample = input;
-      if (pass.batch > 1) {
-        // One buffer for the whole generation: run() is done with it before the next step.
-        if (plan.batchBuffer?.length !== latentSize * pass.batch) plan.batchBuffer = new Float32Array(latentSize * pass.batch);
-        sample = plan.batchBuffer;
-        for (let i = 0; i < pass.batch; i++) sample.set(input, i * latentSize);
-      }
       const feeds: Record<string, Tensor> = {
-        [unet.sample]: floatTensor(sample, unet.sampleType, [pass.batch, unet.channels, latentHeight, latentWidth]),
+        [unet.sample]: sample,
         [unet.timestep]: timestep,
         [unet.text]: pass.text,
       };

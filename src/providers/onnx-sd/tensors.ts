@@ -10,6 +10,23 @@ export function floatTensor(values: Float32Array, type: FloatType, dims: readonl
   return type === 'float16' ? new Tensor('float16', float32ToFloat16(values), dims) : new Tensor('float32', values, dims);
 }
 
+/**
+ * `values` repeated `batch` times along the first axis (a guidance batch), converted to the
+ * model's dtype once and then copied.
+ */
+export function repeatedFloatTensor(values: Float32Array, batch: number, type: FloatType, dims: readonly number[]): Tensor {
+  if (type === 'float16') {
+    const half = float32ToFloat16(values);
+    return new Tensor('float16', batch === 1 ? half : repeat(half, new Uint16Array(half.length * batch)), dims);
+  }
+  return new Tensor('float32', batch === 1 ? values : repeat(values, new Float32Array(values.length * batch)), dims);
+}
+
+function repeat<T extends Uint16Array | Float32Array>(one: T, out: T): T {
+  for (let at = 0; at < out.length; at += one.length) out.set(one, at);
+  return out;
+}
+
 export function idsTensor(ids: readonly number[], type: IdsType, dims: readonly number[]): Tensor {
   return type === 'int64' ? new Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(id)), dims) : new Tensor('int32', Int32Array.from(ids), dims);
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { fastApiDetailReason } from '../http/fastapi-detail.js';
+import { jsonBodyAs } from '../http/parse-answer.js';
 import { bodyExcerpt, type RemoteError } from '../http/remote-error.js';
 import { httpStatusError, type RemoteResponse } from '../http/remote-http.js';
 import { ProviderError } from '../types.js';
@@ -27,14 +28,9 @@ export interface OpenAiErrorBody {
 }
 
 export function readErrorBody(response: Pick<RemoteResponse, 'body'>): OpenAiErrorBody | undefined {
-  let parsed;
-  try {
-    parsed = envelopeSchema.safeParse(JSON.parse(response.body.toString('utf8')));
-  } catch {
-    return undefined;
-  }
-  if (!parsed.success) return undefined;
-  const { message, type, code } = parsed.data.error;
+  const parsed = jsonBodyAs(envelopeSchema, response.body);
+  if (parsed === undefined) return undefined;
+  const { message, type, code } = parsed.error;
   return {
     ...(message ? { message: bodyExcerpt(message, 300) } : {}),
     ...(type ? { type } : {}),

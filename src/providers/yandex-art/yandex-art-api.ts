@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonBodyAs } from '../http/parse-answer.js';
 import { bodyExcerpt, RemoteError } from '../http/remote-error.js';
 import { parseRetryAfter, RemoteHttp, type RemoteResponse } from '../http/remote-http.js';
 import { ProviderError } from '../types.js';
@@ -159,9 +160,9 @@ export class YandexArtApi {
 
   private httpError(what: string, response: RemoteResponse): RemoteError {
     const { scrub } = this.options;
-    const envelope = envelopeSchema.safeParse(safeJson(response.body));
-    const said = envelope.success ? (envelope.data.error?.message ?? envelope.data.message) : undefined;
-    const statusText = envelope.success && envelope.data.error?.httpStatus ? ` ${envelope.data.error.httpStatus}` : '';
+    const envelope = jsonBodyAs(envelopeSchema, response.body);
+    const said = envelope?.error?.message ?? envelope?.message;
+    const statusText = envelope?.error?.httpStatus ? ` ${envelope.error.httpStatus}` : '';
     const excerpt = scrub(said ?? bodyExcerpt(response.body));
     let message: string;
     if (response.status === 400 && MODERATION.test(excerpt)) {
@@ -215,12 +216,4 @@ export function authHeaders(credentials: Credentials): Record<string, string> {
 
 function causeCode(error: RemoteError): string | undefined {
   return (error.cause as { code?: string } | undefined)?.code;
-}
-
-function safeJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }

@@ -4,11 +4,12 @@
  * tests with a message that says what to install; CI (`.ci/run`) installs it.
  */
 import { access, constants, mkdir } from 'node:fs/promises';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 
 // Globals of the functions that run inside the page (this project compiles without the DOM library).
 declare const window: any;
@@ -29,12 +30,12 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Where screenshots go: `test-artifacts/` at the repository root (from `dist/test/web/support/`). */
-export const ARTIFACTS_DIR = fileURLToPath(new URL('../../../../test-artifacts/', import.meta.url));
+const ARTIFACTS_DIR = fileURLToPath(new URL('../../../../test-artifacts/', import.meta.url));
 
 /** A phone: 390x844 CSS pixels at 2x, touch, as a mid-size phone reports itself. */
-export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } as const;
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } as const;
 
-export async function launchChromium(): Promise<Browser> {
+async function launchChromium(): Promise<Browser> {
   try {
     await access(CHROMIUM_PATH, constants.X_OK);
   } catch {
@@ -70,7 +71,7 @@ export interface OpenPageOptions {
   readonly withoutIntersectionObserver?: boolean;
 }
 
-export async function openPage(browser: Browser, baseUrl: string, options: OpenPageOptions = {}): Promise<WatchedPage> {
+async function openPage(browser: Browser, baseUrl: string, options: OpenPageOptions = {}): Promise<WatchedPage> {
   const context = await browser.newContext({ ...PHONE, locale: options.locale ?? 'en-US', serviceWorkers: 'block' });
   const origin = new URL(baseUrl).origin;
   const problems: string[] = [];
@@ -130,9 +131,47 @@ export async function openPage(browser: Browser, baseUrl: string, options: OpenP
 }
 
 /** Loads the page and waits until its first data has arrived. */
-export async function loadPage(watched: WatchedPage, url: string): Promise<void> {
+async function loadPage(watched: WatchedPage, url: string): Promise<void> {
   await watched.page.goto(url);
   await watched.page.locator('body[data-ready="true"]').waitFor({ state: 'attached' });
+}
+
+export interface PhoneSession {
+  /** Opens the page at `baseUrl` on a phone and waits until its first data has arrived. */
+  open(baseUrl: string, options?: OpenPageOptions): Promise<WatchedPage>;
+  /** Has `server` disposed of after the suite, once the pages are closed. */
+  keep<T extends { dispose(): Promise<void> }>(server: T): T;
+}
+
+/**
+ * Call inside describe(): one Chromium for the suite, launched before it; after it, every
+ * page opened is closed, then the browser, then every server kept.
+ */
+export function phoneSession(): PhoneSession {
+  let browser: Browser | undefined;
+  const pages: WatchedPage[] = [];
+  const servers: Array<{ dispose(): Promise<void> }> = [];
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const watched of pages) await watched.context.close().catch(() => undefined);
+    await browser?.close();
+    for (const server of servers) await server.dispose();
+  });
+  return {
+    async open(baseUrl, options = {}) {
+      if (browser === undefined) throw new Error('Chromium was not launched');
+      const watched = await openPage(browser, baseUrl, options);
+      pages.push(watched);
+      await loadPage(watched, `${baseUrl}/`);
+      return watched;
+    },
+    keep(server) {
+      servers.push(server);
+      return server;
+    },
+  };
 }
 
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {

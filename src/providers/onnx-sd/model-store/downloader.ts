@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../../util/logger.js';
+import { sleep } from '../../http/abortable-sleep.js';
 import { isIncluded } from './catalogue.js';
 import { ModelDownloadError } from './download-errors.js';
 import { downloadFile, PARTIAL_SUFFIX } from './file-download.js';
@@ -257,19 +258,4 @@ async function withRetries<T>(options: PullOptions, logger: Logger | undefined, 
       await sleep(delayMs * (attempt + 1), options.signal);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -18,6 +18,9 @@ export const REQUIRED_MODEL_FILES: readonly string[] = Object.freeze([
   'scheduler/scheduler_config.json',
 ]);
 
+/** The ONNX graphs among {@link REQUIRED_MODEL_FILES}: the files whose external weights are looked for. */
+export const MODEL_GRAPH_FILES: readonly string[] = Object.freeze(REQUIRED_MODEL_FILES.filter((file) => file.endsWith('.onnx')));
+
 export interface LayoutProblem {
   readonly file: string;
   readonly problem: string;
@@ -84,7 +87,7 @@ export async function checkModelLayout(dir: string): Promise<LayoutReport> {
   // Models whose weights live beside them must have those files too (checked only for
   // folders without a manifest; a manifest already lists them).
   if (manifest === undefined) {
-    for (const model of REQUIRED_MODEL_FILES.filter((file) => file.endsWith('.onnx'))) {
+    for (const model of MODEL_GRAPH_FILES) {
       if (problems.some((p) => p.file === model)) continue;
       for (const location of await externalDataFiles(join(dir, model))) {
         const file = `${dirname(model)}/${location}`;

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256File } from './file-hash.js';
 import { MANIFEST_FILE, ManifestError, readManifest, type ModelManifest } from './manifest.js';
-import { externalDataFiles, hasPartialFiles, REQUIRED_MODEL_FILES, type LayoutProblem } from './model-layout.js';
+import { externalDataFiles, hasPartialFiles, MODEL_GRAPH_FILES, REQUIRED_MODEL_FILES, type LayoutProblem } from './model-layout.js';
 
 export interface VerifyProgress {
   readonly file: string;
@@ -99,7 +99,7 @@ export async function verifyModel(
     if (onDisk === undefined || !onDisk.isFile()) problems.push({ file, problem: 'is missing (not an ONNX Stable Diffusion layout)' });
     else if (onDisk.size === 0) problems.push({ file, problem: 'is empty' });
   }
-  for (const model of REQUIRED_MODEL_FILES.filter((file) => file.endsWith('.onnx'))) {
+  for (const model of MODEL_GRAPH_FILES) {
     for (const location of await externalDataFiles(join(dir, model))) {
       const file = `${dirname(model)}/${location}`;
       if (listed.has(file)) continue;

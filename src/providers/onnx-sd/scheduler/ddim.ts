@@ -4,8 +4,8 @@
  */
 import type { ScheduleConfig, Scheduler } from './scheduler.js';
 import { spacedTimesteps } from './timestep-spacing.js';
-import { alphaAt, type TrainingSchedule } from './training-schedule.js';
-import { checkSizes, checkStep } from './tensor-math.js';
+import { alphaAt, alphaPrevAt, type TrainingSchedule } from './training-schedule.js';
+import { checkSizes, checkStep, x0Coefficients } from './tensor-math.js';
 
 export class DdimScheduler implements Scheduler {
   readonly name = 'ddim' as const;
@@ -15,15 +15,12 @@ export class DdimScheduler implements Scheduler {
   private readonly schedule: TrainingSchedule;
   /** diffusers steps back by T // N whatever the spacing, so "linspace" visits other ᾱ_prev than its own timesteps. */
   private readonly stride: number;
-  /** ᾱ used after the last step: 1 (a clean image) or ᾱ_0, per `set_alpha_to_one`. */
-  private readonly finalAlpha: number;
 
   constructor(config: ScheduleConfig, schedule: TrainingSchedule, steps: number) {
     this.config = config;
     this.schedule = schedule;
     this.timesteps = spacedTimesteps(config.timestepSpacing, config.numTrainTimesteps, steps, config.stepsOffset, true);
     this.stride = Math.floor(config.numTrainTimesteps / steps);
-    this.finalAlpha = config.setAlphaToOne ? 1 : alphaAt(schedule, 0);
   }
 
   scaleModelInput(sample: Float32Array, step: number): Float32Array {
@@ -37,21 +34,15 @@ export class DdimScheduler implements Scheduler {
     const timestep = this.timesteps[step] as number;
     const previous = timestep - this.stride;
     const alpha = alphaAt(this.schedule, timestep);
-    const alphaPrev = previous >= 0 ? alphaAt(this.schedule, previous) : this.finalAlpha;
+    const alphaPrev = alphaPrevAt(this.schedule, this.config, previous);
     const rootAlpha = Math.sqrt(alpha);
     const rootBeta = Math.sqrt(1 - alpha);
 
     // x0 = px·x + pm·m and ε = ex·x + em·m for the prediction type.
-    let px = 1 / rootAlpha;
-    let pm = -rootBeta / rootAlpha;
-    let ex = 0;
-    let em = 1;
-    if (this.config.predictionType === 'v_prediction') {
-      px = rootAlpha;
-      pm = -rootBeta;
-      ex = rootBeta;
-      em = rootAlpha;
-    }
+    const vPrediction = this.config.predictionType === 'v_prediction';
+    const { px, pm } = x0Coefficients(rootAlpha, rootBeta, vPrediction);
+    const ex = vPrediction ? rootBeta : 0;
+    const em = vPrediction ? rootAlpha : 1;
     // η = 0: no noise term, x_prev = √ᾱ_prev·x0 + √(1−ᾱ_prev)·ε.
     const toX0 = Math.sqrt(alphaPrev);
     const toEps = Math.sqrt(1 - alphaPrev);

@@ -9,7 +9,7 @@
 import type { ScheduleConfig, Scheduler } from './scheduler.js';
 import { dpmSolverTimesteps, karrasSigmas, roundHalfEven, sigmaAtTimestep, timestepForSigma } from './timestep-spacing.js';
 import type { TrainingSchedule } from './training-schedule.js';
-import { checkSizes, checkStep } from './tensor-math.js';
+import { checkSizes, checkStep, x0Coefficients } from './tensor-math.js';
 
 export class DpmSolverPlusPlus2MScheduler implements Scheduler {
   readonly name: 'dpmpp_2m' | 'dpmpp_2m_karras';
@@ -57,11 +57,10 @@ export class DpmSolverPlusPlus2MScheduler implements Scheduler {
 
     const s = this.sigmas[step] as number;
     const sNext = this.sigmas[step + 1] as number;
+    // α = √ᾱ and σ = √(1−ᾱ) of the step, from the k-diffusion σ.
     const alphaS = 1 / Math.sqrt(s * s + 1);
     const sigmaS = s * alphaS;
-    // x0 = px·x + pm·m: ε-prediction x0 = (x − σ·ε)/α, v-prediction x0 = α·x − σ·v.
-    const px = this.vPrediction ? alphaS : 1 / alphaS;
-    const pm = this.vPrediction ? -sigmaS : -sigmaS / alphaS;
+    const { px, pm } = x0Coefficients(alphaS, sigmaS, this.vPrediction);
 
     const out = new Float32Array(size);
     const last = step === this.timesteps.length - 1;

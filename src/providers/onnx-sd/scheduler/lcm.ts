@@ -4,8 +4,8 @@
  * next timestep with fresh noise; the last step returns `denoised` itself, which the VAE decodes.
  */
 import type { ScheduleConfig, Scheduler } from './scheduler.js';
-import { alphaAt, type TrainingSchedule } from './training-schedule.js';
-import { checkSizes, checkStep } from './tensor-math.js';
+import { alphaAt, alphaPrevAt, type TrainingSchedule } from './training-schedule.js';
+import { checkSizes, checkStep, x0Coefficients } from './tensor-math.js';
 
 /** diffusers' `timestep_scaling` default and the σ_data of the boundary condition. */
 const TIMESTEP_SCALING = 10;
@@ -32,13 +32,11 @@ export class LcmScheduler implements Scheduler {
   readonly initNoiseSigma = 1;
   private readonly config: ScheduleConfig;
   private readonly schedule: TrainingSchedule;
-  private readonly finalAlpha: number;
 
   constructor(config: ScheduleConfig, schedule: TrainingSchedule, steps: number) {
     this.config = config;
     this.schedule = schedule;
     this.timesteps = lcmTimesteps(config.numTrainTimesteps, config.originalInferenceSteps, steps);
-    this.finalAlpha = config.setAlphaToOne ? 1 : alphaAt(schedule, 0);
   }
 
   scaleModelInput(sample: Float32Array, step: number): Float32Array {
@@ -59,17 +57,14 @@ export class LcmScheduler implements Scheduler {
     const cSkip = (SIGMA_DATA * SIGMA_DATA) / (scaled * scaled + SIGMA_DATA * SIGMA_DATA);
     const cOut = scaled / Math.sqrt(scaled * scaled + SIGMA_DATA * SIGMA_DATA);
 
-    // x0 = px·x + pm·m for the prediction type.
-    const vPrediction = this.config.predictionType === 'v_prediction';
-    const px = vPrediction ? rootAlpha : 1 / rootAlpha;
-    const pm = vPrediction ? -rootBeta : -rootBeta / rootAlpha;
+    const { px, pm } = x0Coefficients(rootAlpha, rootBeta, this.config.predictionType === 'v_prediction');
 
     // On the last step x_next = denoised; before it, √ᾱ_prev·denoised + √(1−ᾱ_prev)·z.
     let toDenoised = 1;
     let noiseScale = 0;
     if (!last) {
       const previous = this.timesteps[step + 1] as number;
-      const alphaPrev = previous >= 0 ? alphaAt(this.schedule, previous) : this.finalAlpha;
+      const alphaPrev = alphaPrevAt(this.schedule, this.config, previous);
       toDenoised = Math.sqrt(alphaPrev);
       noiseScale = Math.sqrt(1 - alphaPrev);
     }

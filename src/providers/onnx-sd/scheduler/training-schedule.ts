@@ -42,3 +42,12 @@ export function alphaAt(schedule: TrainingSchedule, timestep: number): number {
   if (value === undefined) throw new RangeError(`timestep ${timestep} is outside the training schedule`);
   return value;
 }
+
+/**
+ * ᾱ of the timestep a DDIM/LCM step moves to; past t = 0 (a negative timestep) that is the final
+ * ᾱ: 1 (a clean image) with `set_alpha_to_one`, else ᾱ_0.
+ */
+export function alphaPrevAt(schedule: TrainingSchedule, config: ScheduleConfig, timestep: number): number {
+  if (timestep >= 0) return alphaAt(schedule, timestep);
+  return config.setAlphaToOne ? 1 : alphaAt(schedule, 0);
+}
