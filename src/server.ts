@@ -32,6 +32,8 @@ import { ThumbnailCache } from './render/thumbnail-cache.js';
 import { configureSharpForServer } from './render/render-for-frame.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
+import { NoticeBoard } from './util/notice-board.js';
+import { StorageProblems } from './util/storage-problems.js';
 
 export interface StartServerOptions {
   readonly config: AppConfig;
@@ -59,6 +61,8 @@ export interface RunningServer {
   readonly operations: OperationStore;
   /** The open Server-Sent Events streams. */
   readonly eventStreams: EventStreams;
+  /** Problems shown on the page and in /status (disk full, a file set aside). */
+  readonly notices: NoticeBoard;
   /** The work the crons do, callable directly. */
   readonly jobs: { checkPending(): Promise<void>; scanImages(): Promise<void> };
   close(): Promise<void>;
@@ -69,6 +73,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const secrets = options.secrets ?? new SecretRegistry();
+  const notices = new NoticeBoard(() => clock.now());
+  const storage = new StorageProblems(notices, logger);
   const { dataDir, imagesDir, logDir } = config.paths;
   configureSharpForServer();
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(imagesDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
@@ -114,6 +120,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   for (const provider of providers.pool) {
     const status = gate.status(provider);
     logger.info(`provider ${provider.id}: ${status.ready ? 'ready' : `not ready: ${status.reason}`}`);
+    if (provider.capabilities.paid && config.providerRules.get(provider.id)?.dailyLimit === undefined) {
+      logger.info(`provider ${provider.id} is paid: at most ${status.dailyLimit} calls a day; set providers.${provider.id}.daily_limit to change it (a number, or unlimited)`);
+    }
   }
 
   const metrics = new AppMetrics({
@@ -140,6 +149,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     quietHours: config.quietHours,
     observer: metrics,
     redact: (text) => secrets.redact(text),
+    storage,
   });
   await frames.resumeSavedJobs(await jobStore.open());
 
@@ -173,7 +183,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     before: [allowedNetworks(config.access.allowedNetworks, logger), metrics.httpMiddleware()],
     routers: [
       frameRoutes({ frames, prompts }),
-      statusRoutes({ metrics, version, startedAt, clock }),
+      statusRoutes({ metrics, version, startedAt, clock, notices }),
       webRoutes({ webRoot: DEFAULT_WEB_ROOT }),
       apiRoutes({
         frames,
@@ -186,7 +196,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         providers,
         gate,
         ledger,
-        summary: () => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now() }),
+        summary: () => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now(), notices: notices.list() }),
         tokenCheck: createTokenCheck(adminToken.token),
         streams: eventStreams,
       }),
@@ -223,6 +233,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     metrics,
     operations,
     eventStreams,
+    notices,
     jobs,
     async close() {
       if (closed) return;

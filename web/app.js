@@ -254,6 +254,17 @@ function caption(picture) {
   return el('span', {}, el('span', { class: 'prompt', text: picture.prompt || t('picture.noPrompt') }), el('span', { class: 'muted', text: ` · ${picture.provider} · ${formatTime(picture.createdAt)}` }));
 }
 
+// ---------- problems the server reports (disk full, a file set aside) ----------
+
+/** The server's notices, in its own words; an empty list hides the section. */
+function loadNotices() {
+  return load('/api/summary', 'frame-error', ({ notices }) => {
+    const list = Array.isArray(notices) ? notices : [];
+    $('notices').replaceChildren(...list.map((notice) => el('p', { class: 'error', role: 'alert', 'data-key': notice.key, text: notice.message })));
+    show($('notices'), list.length > 0);
+  });
+}
+
 // ---------- providers ----------
 
 function loadProviders() {
@@ -686,9 +697,9 @@ function start() {
   // A tap on the backdrop (outside the dialog's box) closes the viewer.
   $('viewer').addEventListener('click', (event) => { if (event.target === $('viewer')) $('viewer').close(); });
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') { void loadProviders(); void loadFrame(); }
+    if (document.visibilityState === 'visible') { void loadProviders(); void loadFrame(); void loadNotices(); }
   });
-  void Promise.all([loadFrame(), loadProviders(), loadPrompts(), loadGalleryPage()]).then(() => {
+  void Promise.all([loadNotices(), loadFrame(), loadProviders(), loadPrompts(), loadGalleryPage()]).then(() => {
     watchGalleryEnd();
     void resumeGeneration();
     document.body.dataset.ready = 'true'; // for tests and for CSS: first data is in

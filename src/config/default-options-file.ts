@@ -63,6 +63,8 @@ providers:
   # provider section also takes image_generate_threshold, sleep_time and daily_limit.
   #
   # YandexART (paid): credentials in data/ydart-options.json or YANDEX_FOLDER_ID/YANDEX_API_KEY.
+  # A paid provider is called at most 20 times a day unless its daily_limit says otherwise
+  # (a number, or unlimited): the frame's buttons need no password.
   # ydArt:
   #   daily_limit: 20
   # Local Stable Diffusion on this machine's CPU: first run "npm run model -- pull sd-turbo".

@@ -40,10 +40,18 @@ export const providerRulesSchema = z.object({
   sleep_time: z
     .array(z.object({ time_range: timeRangeSchema }), { error: 'expected a list of time ranges' })
     .default([]),
+  // A paid provider without one gets DEFAULT_PAID_DAILY_LIMIT; `unlimited` says so on purpose.
   daily_limit: z
-    .number({ error: 'expected a whole number of generations per day' })
-    .int({ error: 'expected a whole number of generations per day' })
-    .min(0, { error: 'expected a whole number of generations per day' })
+    .union(
+      [
+        z.literal('unlimited'),
+        z
+          .number({ error: 'expected a whole number of generations per day, or unlimited' })
+          .int({ error: 'expected a whole number of generations per day, or unlimited' })
+          .min(0, { error: 'expected a whole number of generations per day, or unlimited' }),
+      ],
+      { error: 'expected a whole number of generations per day, or unlimited' },
+    )
     .optional(),
 });
 

@@ -34,6 +34,7 @@ export function renderStatusPage(report: StatusReport, now: Date): string {
 <main>
 <h1>aiframe-server</h1>
 <p class="muted">version ${escapeHtml(report.version)} · up ${escapeHtml(formatDuration(report.uptime_seconds))} · since ${escapeHtml(formatLocalTime(new Date(report.started_at), now))}</p>
+${report.notices.map((notice) => `<p class="notice ${notice.level === 'error' ? 'no' : 'warn'}" role="alert">${escapeHtml(notice.message)}</p>`).join('\n')}
 <section class="tiles">
 ${tile(report.requests.total, 'requests')}
 ${tile(report.requests.errors, 'errors')}
@@ -122,6 +123,7 @@ h3{font-size:1rem;margin:0 0 .4rem;display:flex;flex-wrap:wrap;gap:.4rem;align-i
 .provider{margin-bottom:.6rem}
 .badge{font-size:.75rem;font-weight:600;padding:.1rem .45rem;border-radius:1rem;border:1px solid currentColor}
 .ok{color:var(--ok)}.no{color:var(--no)}
+.notice{border:1px solid currentColor;border-radius:.6rem;padding:.6rem .8rem;background:var(--card);font-weight:600}.warn{color:var(--muted)}
 code{font-size:.85rem;color:var(--muted)}
 table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{text-align:right;padding:.2rem .4rem;border-top:1px solid var(--line)}

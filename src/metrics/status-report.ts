@@ -1,4 +1,5 @@
 import type { DayCounts } from '../operations/generation-ledger.js';
+import type { Notice } from '../util/notice-board.js';
 import type { MetricsSnapshot, ProviderTotals } from './metrics.js';
 
 /**
@@ -14,6 +15,8 @@ export interface StatusReport {
   readonly requests: { readonly total: number; readonly errors: number };
   readonly images_sent: { readonly total: number; readonly by_source: Readonly<Record<string, number>> };
   readonly providers: readonly ProviderStatusReport[];
+  /** Problems the owner must read (disk full, a prompts file set aside), in words; empty when all is well. */
+  readonly notices: readonly Notice[];
 }
 
 export interface ProviderStatusReport {
@@ -30,7 +33,10 @@ export interface ProviderStatusReport {
   readonly yesterday: DayCounts;
 }
 
-export function buildStatusReport(snapshot: MetricsSnapshot, about: { version: string; startedAt: Date; now: Date }): StatusReport {
+export function buildStatusReport(
+  snapshot: MetricsSnapshot,
+  about: { version: string; startedAt: Date; now: Date; notices?: readonly Notice[] },
+): StatusReport {
   const { totals } = snapshot;
   return {
     version: about.version,
@@ -50,6 +56,7 @@ export function buildStatusReport(snapshot: MetricsSnapshot, about: { version: s
       today,
       yesterday,
     })),
+    notices: [...(about.notices ?? [])],
   };
 }
 

@@ -9,6 +9,8 @@ import type { FrameProfile } from '../render/frame-profile.js';
 import type { RenderCache } from '../render/render-cache.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { StorageProblems } from '../util/storage-problems.js';
+import { isStorageError } from '../util/fs-errors.js';
 import { decide, START_KEYWORDS, type Decision } from './decision.js';
 import type { QuietHours } from '../config/app-config.js';
 import type { FrameObserver } from './frame-observer.js';
@@ -65,7 +67,12 @@ export interface FrameServiceOptions {
   readonly observer?: FrameObserver;
   /** Removes secrets (API keys, the admin token) from text shown outside the log. */
   readonly redact?: (text: string) => string;
+  /** Where failed writes (disk full, read-only) are reported, so the page can say so. */
+  readonly storage?: StorageProblems;
 }
+
+/** How many stored pictures one request tries before it gives up on the library. */
+const STORED_PICTURE_ATTEMPTS = 3;
 
 /**
  * Answers the frame: decides per start between a stored picture and a new one, runs
@@ -137,17 +144,26 @@ export class FrameService {
    * render has gone (pruned since), the frame still gets a picture: another stored one.
    */
   async frameImageBase64(operation: Operation): Promise<Buffer> {
-    if (operation.renderPath !== undefined) {
-      try {
-        return await this.readEncoded(operation.renderPath);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        this.options.logger.info('render of a finished operation is gone; sending another picture', { id: operation.id });
-      }
+    const first = await this.tryEncoded(operation);
+    if (first !== undefined) return first;
+    // The render has gone (pruned since) or cannot be read: the frame still gets a picture.
+    this.options.logger.info('render of a finished operation cannot be read; sending another picture', { id: operation.id });
+    await this.fallBack(operation);
+    return (await this.tryEncoded(operation)) ?? Buffer.from((await this.options.renders.blackInMemory()).toString('base64'), 'latin1');
+  }
+
+  /** The operation's picture as base64, or undefined when its render cannot be read. */
+  private async tryEncoded(operation: Operation): Promise<Buffer | undefined> {
+    if (operation.image !== undefined) return Buffer.from(operation.image.toString('base64'), 'latin1');
+    if (operation.renderPath === undefined) return undefined;
+    try {
+      return await this.readEncoded(operation.renderPath);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') this.options.logger.warn('a frame render cannot be read', { path: operation.renderPath, error: code ?? (error as Error).message });
+      if (operation.pictureName !== undefined && code !== 'ENOENT') this.broken.add(operation.pictureName);
+      return undefined;
     }
-    await this.serveFromLibrary(operation, 'fallback');
-    if (operation.renderPath === undefined) throw new Error('no picture is available');
-    return this.readEncoded(operation.renderPath);
   }
 
   private async readEncoded(renderPath: string): Promise<Buffer> {
@@ -240,8 +256,7 @@ export class FrameService {
       return;
     }
     if (decision.action === 'black') {
-      const renderPath = await this.options.renders.ensureBlack();
-      this.options.operations.update(operation, { status: 'done', renderPath, source: 'black' });
+      await this.serveBlack(operation);
       return;
     }
     const id = decision.providers[randomInt(decision.providers.length)] as string;
@@ -266,8 +281,19 @@ export class FrameService {
     chosen: ChosenPrompt,
     seed: number,
     saved: PersistedJob | undefined,
+    standIn = false,
   ): Promise<void> {
     const { logger, frame, operations, jobs, ledger, observer } = this.options;
+    // Counted (and on disk) before the call: a daily limit holds even across a crash. A
+    // resumed job was counted when it was first made.
+    if (saved === undefined && !(await this.countCall(provider))) {
+      operations.update(operation, {
+        providerId: provider.id,
+        note: `${provider.displayName} was not called: its call count cannot be saved, and a paid call is never made uncounted`,
+      });
+      await this.fallBack(operation, provider.id);
+      return;
+    }
     const controller = new AbortController();
     const timeoutMs = provider.generationTimeoutMs ?? this.options.generationTimeoutMs;
     const timeout = setTimeout(() => controller.abort(new Error(`generation took longer than ${timeoutMs >= 60_000 ? `${timeoutMs / 60_000} minutes` : `${timeoutMs / 1000} s`}`)), timeoutMs);
@@ -276,16 +302,10 @@ export class FrameService {
     this.shutdownController.signal.addEventListener('abort', onShutdown, { once: true });
     this.running.set(operation.id, controller);
     operations.update(operation, { providerId: provider.id });
-    // Counted (and on disk) before the call: a daily limit holds even across a crash. A
-    // resumed job was counted when it was first made.
-    if (saved === undefined) {
-      await ledger.recordCall(provider.id);
-      this.noteDailyLimitReached(provider);
-    }
     const startedAt = Date.now();
     const finished = async (outcome: 'success' | 'failure'): Promise<void> => {
       observer?.generationFinished?.({ providerId: provider.id, outcome, seconds: (Date.now() - startedAt) / 1000 });
-      await ledger.recordOutcome(provider.id, outcome);
+      await this.bookkeeping(() => ledger.recordOutcome(provider.id, outcome), ledger.file, 'the outcome counts are kept in memory only');
     };
     let persisted = saved !== undefined;
     const resume: ResumeSlot = {
@@ -321,7 +341,7 @@ export class FrameService {
       const done = await this.accept(provider, chosen, seed, result);
       // The saved job goes before the operation is done: whoever sees "done" (a frame, a
       // test, the web page) finds the books closed, and a restart cannot resume it twice.
-      if (persisted) await jobs.remove(operation.id);
+      if (persisted) await this.removeSavedJob(operation.id);
       persisted = false;
       await finished('success');
       operations.update(operation, done);
@@ -332,14 +352,17 @@ export class FrameService {
         logger.info('generation interrupted by shutdown; it resumes at the next start', { id: operation.id, provider: provider.id });
         return;
       }
-      if (persisted) await jobs.remove(operation.id);
+      if (persisted) await this.removeSavedJob(operation.id);
       await finished('failure');
       const reason = (error as Error).message;
       logger.warn('generation failed; the frame gets a stored picture', { id: operation.id, provider: provider.id, reason });
       // The note is readable without a token (API, status): a provider's error text is
       // scrubbed of every registered secret, whatever the provider did itself.
       operations.update(operation, { note: this.redact(`generation failed: ${reason}`) });
-      if (!shuttingDown) await this.fallBack(operation, provider.id);
+      if (shuttingDown) return;
+      // The stand-in was the fallback already: what is left is the black frame.
+      if (standIn) await this.serveBlack(operation);
+      else await this.fallBack(operation, provider.id);
     } finally {
       clearTimeout(timeout);
       this.shutdownController.signal.removeEventListener('abort', onShutdown);
@@ -362,10 +385,30 @@ export class FrameService {
   private async accept(provider: ImageProvider, chosen: ChosenPrompt, seed: number, result: ProviderResult): Promise<OperationChange> {
     const { library, renders } = this.options;
     if (result.kind === 'file') {
-      const renderPath = await renders.ensureExternal(result.path);
-      return { status: 'done', renderPath, source: 'provider' };
+      try {
+        const renderPath = await renders.ensureExternal(result.path);
+        return { status: 'done', renderPath, source: 'provider' };
+      } catch (error) {
+        if (!this.reportStorage(error, renders.dir, 'photos are rendered in memory for the frame and not kept')) throw error;
+        return { status: 'done', image: await renders.renderInMemory(result.path), source: 'provider' };
+      }
     }
-    const picture = await library.add(result.bytes, {
+    let picture;
+    try {
+      picture = await this.storeGenerated(provider, chosen, seed, result);
+    } catch (error) {
+      // A picture made (maybe paid for) is shown even when it cannot be kept.
+      if (!this.reportStorage(error, library.originalDir, 'new pictures are shown on the frame but not kept')) throw error;
+      return { status: 'done', image: await renders.renderInMemory(result.bytes), source: 'provider', note: 'the new picture could not be saved: the disk takes no writes' };
+    }
+    this.options.storage?.recovered(library.originalPath(picture.name));
+    const renderPath = await this.renderStored(picture.name);
+    this.recent.remember(picture.name);
+    return { status: 'done', ...renderPath, pictureName: picture.name, source: 'provider' };
+  }
+
+  private storeGenerated(provider: ImageProvider, chosen: ChosenPrompt, seed: number, result: Extract<ProviderResult, { kind: 'bytes' }>) {
+    return this.options.library.add(result.bytes, {
       provider: provider.id,
       ...(chosen.prompt === '' && result.prompt === undefined ? {} : { prompt: result.prompt ?? chosen.prompt }),
       ...(chosen.template === undefined ? {} : { template: chosen.template }),
@@ -373,61 +416,134 @@ export class FrameService {
       seed: result.seed ?? seed,
       ...(result.details === undefined ? {} : { details: result.details }),
     });
-    const renderPath = await renders.ensure(picture.name, library.originalPath(picture.name));
-    this.recent.remember(picture.name);
-    return { status: 'done', renderPath, pictureName: picture.name, source: 'provider' };
-  }
-
-  /** After a failed generation: a stored picture, else the offline generator, else an error. */
-  private async fallBack(operation: Operation, failedProviderId?: string): Promise<void> {
-    if (this.options.library.size > 0) {
-      await this.serveFromLibrary(operation, 'fallback');
-      return;
-    }
-    const lastResort = this.options.providers.lastResort;
-    if (lastResort && lastResort.id !== failedProviderId) {
-      this.options.logger.info('library is empty; the offline generator stands in', { id: operation.id });
-      await this.generate(operation, lastResort, this.choosePrompt({ type: 'ydart' }, lastResort), randomInt(2 ** 31), undefined);
-      return;
-    }
-    this.options.operations.update(operation, { status: 'error' });
   }
 
   /**
-   * Points the operation at a random stored picture, avoiding the last few shown. Usually
-   * synchronous (the render exists); a picture without a render is rendered first.
+   * The frame render of a stored picture: from the cache, made now, or (when the disk takes
+   * no writes) made in memory. Rejects when the original cannot be rendered at all.
    */
-  private async serveFromLibrary(operation: Operation, source: PictureSource): Promise<void> {
-    const { library, renders, operations, logger } = this.options;
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+  private async renderStored(name: string): Promise<{ renderPath: string; image?: undefined } | { image: Buffer; renderPath?: undefined }> {
+    const { library, renders } = this.options;
+    if (renders.has(name)) return { renderPath: renders.pathFor(name) };
+    try {
+      return { renderPath: await renders.ensure(name, library.originalPath(name)) };
+    } catch (error) {
+      if (!this.reportStorage(error, renders.dir, 'frame renders are made in memory for each request')) throw error;
+      return { image: await renders.renderInMemory(library.originalPath(name)) };
+    }
+  }
+
+  /**
+   * Counts a call before it is made. When the count cannot be saved, a free provider is
+   * called anyway (the count stays in memory); a paid one is not: fail closed on money.
+   */
+  private async countCall(provider: ImageProvider): Promise<boolean> {
+    const { ledger } = this.options;
+    try {
+      await ledger.recordCall(provider.id);
+      this.options.storage?.recovered(ledger.file);
+    } catch (error) {
+      const consequence = 'call counts are kept in memory only; paid providers are not called until it can be saved';
+      if (!this.reportStorage(error, ledger.file, consequence)) {
+        this.options.logger.error('the call count cannot be saved', { provider: provider.id, error: (error as Error).message });
+      }
+      if (provider.capabilities.paid) return false;
+    } finally {
+      this.noteDailyLimitReached(provider);
+    }
+    return true;
+  }
+
+  /** Runs a write the picture does not depend on; a failure is reported, never thrown. */
+  private async bookkeeping(write: () => Promise<void>, path: string, consequence: string): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!this.reportStorage(error, path, consequence)) this.options.logger.error(`cannot write ${path}`, { error: (error as Error).message });
+    }
+  }
+
+  private removeSavedJob(operationId: string): Promise<void> {
+    return this.bookkeeping(() => this.options.jobs.remove(operationId), this.options.jobs.file, 'a finished job may be resumed once more after a restart');
+  }
+
+  /** Reports a storage failure; false when the error is something else (for the caller to throw). */
+  private reportStorage(error: unknown, path: string, consequence: string): boolean {
+    return this.options.storage?.report(error, path, consequence) ?? isStorageError(error);
+  }
+
+  /**
+   * After a failed generation, or when a picture cannot be read: a stored picture, else the
+   * offline generator, else a black frame. Each step is tried once, so the chain always ends
+   * with a picture, however broken the library, the disk or the generators are.
+   */
+  private async fallBack(operation: Operation, failedProviderId?: string): Promise<void> {
+    if (await this.serveStored(operation, 'fallback')) return;
+    const lastResort = this.options.providers.lastResort;
+    if (lastResort && lastResort.id !== failedProviderId) {
+      this.options.logger.info('no stored picture can be shown; the offline generator stands in', { id: operation.id });
+      await this.generate(operation, lastResort, this.choosePrompt({ type: 'ydart' }, lastResort), randomInt(2 ** 31), undefined, true);
+      return;
+    }
+    await this.serveBlack(operation);
+  }
+
+  /** Serves a stored picture (avoiding the last few shown); false when none can be rendered. */
+  private async serveStored(operation: Operation, source: PictureSource): Promise<boolean> {
+    const { library, operations, logger } = this.options;
+    for (let attempt = 0; attempt < STORED_PICTURE_ATTEMPTS; attempt += 1) {
       const exclude = new Set([...this.recent.exclusions(library.size - this.broken.size), ...this.broken]);
       const picture = library.pickRandom(exclude);
-      if (!picture || this.broken.has(picture.name)) break;
+      if (!picture || this.broken.has(picture.name)) return false;
       try {
-        const renderPath = renders.has(picture.name)
-          ? renders.pathFor(picture.name)
-          : await renders.ensure(picture.name, library.originalPath(picture.name));
+        const render = await this.renderStored(picture.name);
         this.recent.remember(picture.name);
-        operations.update(operation, { status: 'done', renderPath, pictureName: picture.name, source });
-        return;
+        operations.update(operation, { status: 'done', renderPath: render.renderPath, image: render.image, pictureName: picture.name, source });
+        return true;
       } catch (error) {
         this.broken.add(picture.name);
         logger.warn('stored picture cannot be rendered; left out of rotation', { picture: picture.name, reason: (error as Error).message });
       }
     }
-    if (library.size === 0 || this.broken.size >= library.size) {
-      await this.fallBack(operation);
-      return;
+    return false;
+  }
+
+  /**
+   * Points the operation at a random stored picture; when none can be shown, falls back
+   * (offline generator, black frame).
+   */
+  private async serveFromLibrary(operation: Operation, source: PictureSource): Promise<void> {
+    if (await this.serveStored(operation, source)) return;
+    await this.fallBack(operation);
+  }
+
+  /** The black frame (quiet hours, or the end of the fallback chain): from disk or memory. */
+  private async serveBlack(operation: Operation): Promise<void> {
+    const { renders, operations } = this.options;
+    let change: OperationChange;
+    try {
+      change = { renderPath: await renders.ensureBlack(), image: undefined };
+    } catch (error) {
+      if (!this.reportStorage(error, renders.dir, 'frame renders are made in memory for each request')) {
+        this.options.logger.warn('the black frame cannot be written; it is kept in memory', { error: (error as Error).message });
+      }
+      change = { image: await renders.blackInMemory(), renderPath: undefined };
     }
-    operations.update(operation, { status: 'error', note: 'no stored picture could be rendered' });
+    operations.update(operation, { status: 'done', ...change, pictureName: undefined, source: 'black' });
   }
 
   /** Background work never rejects into the void: a bug becomes a failed operation and a log line. */
   private follow(operation: Operation, work: Promise<void>): void {
     const tracked = work
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         this.options.logger.error('operation failed unexpectedly', { id: operation.id, error: (error as Error).stack ?? String(error) });
-        if (operation.status === 'pending') this.options.operations.update(operation, { status: 'error' });
+        if (operation.status !== 'pending') return;
+        // Even a bug ends with a picture: the black frame needs nothing but sharp.
+        try {
+          this.options.operations.update(operation, { status: 'done', image: await this.options.renders.blackInMemory(), source: 'black' });
+        } catch {
+          this.options.operations.update(operation, { status: 'error' });
+        }
       })
       .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);

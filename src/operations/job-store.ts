@@ -34,6 +34,11 @@ export class JobStore {
 
   constructor(private readonly options: { file: string; logger: Logger }) {}
 
+  /** `data/jobs.json`, for messages about it. */
+  get file(): string {
+    return this.options.file;
+  }
+
   /** Loads the saved jobs. A damaged file is kept aside, never silently overwritten. */
   async open(): Promise<PersistedJob[]> {
     const text = await readTextIfExists(this.options.file);

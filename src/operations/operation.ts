@@ -8,8 +8,9 @@ export type PictureSource = 'library' | 'provider' | 'fallback' | 'black';
 
 /**
  * One request of a frame for a picture, from `POST /operation/start` until it expires.
- * Holds no image bytes (memory stays bounded however many are started): a finished
- * operation points at a frame render on disk.
+ * Normally holds no image bytes (memory stays bounded however many are started): a finished
+ * operation points at a frame render on disk. Only when the disk takes no writes does it
+ * keep its render (~20-40 KB) in `image`, until it expires.
  */
 export interface Operation {
   readonly id: string;
@@ -20,6 +21,8 @@ export interface Operation {
   updatedAt: number;
   /** The frame render to send, once done. */
   renderPath?: string;
+  /** The frame render itself, when it could not be written to disk (full, read-only). */
+  image?: Buffer;
   /** The library picture behind the render, when it is one of ours. */
   pictureName?: string;
   source?: PictureSource;

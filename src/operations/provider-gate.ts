@@ -9,8 +9,27 @@ export interface ProviderRules {
   readonly thresholdMinutes?: number;
   /** Hours this provider is not called (`providers.<id>.sleep_time`). */
   readonly sleep: readonly TimeRange[];
-  /** At most this many calls per local day (`providers.<id>.daily_limit`). */
-  readonly dailyLimit?: number;
+  /**
+   * At most this many calls per local day (`providers.<id>.daily_limit`); `unlimited` when
+   * the owner wrote so. Unset: {@link DEFAULT_PAID_DAILY_LIMIT} for a paid provider, none for
+   * a free one.
+   */
+  readonly dailyLimit?: number | 'unlimited';
+}
+
+/**
+ * The daily limit of a paid provider whose section sets none. The frame API has no token
+ * (the firmware cannot send one), so anyone on the network can press "Generate": without a
+ * default, a stuck button or a prank runs up the owner's bill.
+ */
+export const DEFAULT_PAID_DAILY_LIMIT = 20;
+
+/** The limit in force for a provider: its own, the paid default, or none. */
+export function effectiveDailyLimit(rules: ProviderRules | undefined, provider: Pick<ImageProvider, 'capabilities'>): number | undefined {
+  const own = rules?.dailyLimit;
+  if (own === 'unlimited') return undefined;
+  if (own !== undefined) return own;
+  return provider.capabilities.paid ? DEFAULT_PAID_DAILY_LIMIT : undefined;
 }
 
 export interface ProviderStatus {
@@ -43,7 +62,8 @@ export class ProviderGate {
     const rules = this.options.rules.get(provider.id) ?? { sleep: [] };
     const now = this.options.clock.now();
     const today = this.options.ledger.day(provider.id).calls;
-    const base = { id: provider.id, displayName: provider.displayName, today, ...(rules.dailyLimit === undefined ? {} : { dailyLimit: rules.dailyLimit }) };
+    const dailyLimit = effectiveDailyLimit(rules, provider);
+    const base = { id: provider.id, displayName: provider.displayName, today, ...(dailyLimit === undefined ? {} : { dailyLimit }) };
     const own = provider.readiness();
     if (!own.ready) return { ...base, ready: false, reason: own.reason };
     const sleeping = rules.sleep.find((range) => inRange(range, now));
@@ -55,10 +75,10 @@ export class ProviderGate {
         nextAllowedAt: rangeEnd(sleeping, now),
       };
     }
-    if (rules.dailyLimit !== undefined && today >= rules.dailyLimit) {
+    if (dailyLimit !== undefined && today >= dailyLimit) {
       const tomorrow = new Date(now.getTime());
       tomorrow.setHours(24, 0, 0, 0);
-      return { ...base, ready: false, reason: `daily limit of ${rules.dailyLimit} reached`, nextAllowedAt: tomorrow };
+      return { ...base, ready: false, reason: `daily limit of ${dailyLimit} reached`, nextAllowedAt: tomorrow };
     }
     const last = this.options.ledger.lastCallAt(provider.id);
     if (rules.thresholdMinutes !== undefined && last !== undefined) {

@@ -127,8 +127,10 @@ export function buildRegistry(options: BuildRegistryOptions): ProviderRegistry {
   const offlineInPool =
     !disabled.has(OFFLINE_ID) && (offlineSection.enabled === true || (offlineSection.enabled === 'auto' && !othersGenerate));
   if (offlineInPool) pool.push(offline);
-  // Even when disabled it remains the last resort: an empty library must still show something.
-  return new ProviderRegistry(pool, offline);
+  // `enabled: false` only keeps it out of rotation: it still stands in when nothing else can
+  // show a picture. Listed in disabled_providers, it is never used; the frame then gets a
+  // black frame at the end of the fallback chain.
+  return new ProviderRegistry(pool, disabled.has(OFFLINE_ID) ? undefined : offline);
 }
 
 /** Validates a `providers.<id>` section with the provider's schema; a mistake names the key. */

@@ -172,6 +172,21 @@ export class RenderCache {
     });
   }
 
+  /**
+   * A frame render kept in memory only, for when the disk takes no writes (full, read-only):
+   * the frame still gets its picture. Under the same concurrency cap as the cached renders.
+   */
+  renderInMemory(source: string | Uint8Array): Promise<Buffer> {
+    return this.limiter.run(() =>
+      typeof source === 'string' ? this.render(resolve(source), this.options.profile) : renderForFrame(source, this.options.profile),
+    );
+  }
+
+  /** {@link ensureBlack} without the disk: the last picture a frame can always be given. */
+  blackInMemory(): Promise<Buffer> {
+    return renderBlackFrame(this.options.profile);
+  }
+
   /** Runs `make` for `path` unless a run for it is already under way, under the concurrency cap. */
   private once(path: string, make: () => Promise<void>): Promise<string> {
     const running = this.inFlight.get(path);

@@ -20,6 +20,17 @@ export interface AtomicWriteOptions {
  * folder, fsync, then rename over the target (rename is atomic within one file system).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  try {
+    await writeThroughTemp(path, data, options);
+  } catch (error) {
+    // The error names the file the caller asked for, not our temporary: messages for the
+    // owner ("cannot write data/stats.json: the disk is full") come from it.
+    if (typeof error === 'object' && error !== null && 'path' in error) (error as NodeJS.ErrnoException).path = path;
+    throw error;
+  }
+}
+
+async function writeThroughTemp(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
@@ -45,6 +56,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /** {@link writeFileAtomic} for a JSON document, pretty-printed so people can read and edit it. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
