@@ -6,7 +6,8 @@
  *
  * The graphs are deterministic but not trivial: the UNet's output depends on the sample,
  * the timestep, the text embedding (per channel) and, for LCM, the guidance embedding, so
- * tests can see that seeds, prompts, negative prompts and guidance matter.
+ * tests can see that seeds, prompts, negative prompts and guidance matter. Variants can also
+ * be broken the way real exports break (a UNet that gives NaN, a VAE that gives one colour).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -54,6 +55,14 @@ export interface TinySdVariant {
    * reduced), standing in for the gigabytes of activations a real UNet allocates per step.
    */
   readonly transientMb?: number;
+  /**
+   * A broken export (an fp16 overflow): the UNet's output becomes NaN (the square root of a
+   * negative number) or Infinity (1 / 0) in every call whose timestep is at most
+   * `fromTimestep` (timesteps fall step by step, so: from that step on; default every step).
+   */
+  readonly brokenUnet?: { readonly value: 'nan' | 'infinity'; readonly fromTimestep?: number };
+  /** A broken VAE decoder: every output value is this (−1 decodes to black, NaN to NaN). */
+  readonly vaeConstant?: number;
 }
 
 const VOCAB_ROWS = 64;
@@ -322,6 +331,7 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
     nodes.push(node('Conv', [previous, 'heavy_out'], ['heavy_term']), node('Add', [last, 'heavy_term'], ['with_heavy']));
     last = 'with_heavy';
   }
+  if (variant.brokenUnet) last = addBrokenOutput(variant.brokenUnet, last, initializers, nodes);
   floatOut(last, 'out_sample', half, nodes);
 
   const inputs = [valueInfo('sample', floatType, [batch, 4, height, width]), timestepInfo, valueInfo('encoder_hidden_states', floatType, [batch, sequence, hidden])];
@@ -361,6 +371,24 @@ function unetModel(variant: TinySdVariant, hidden: number): { graph: Uint8Array;
     node: nodes,
   });
   return external === undefined ? { graph } : { graph, external };
+}
+
+/** Adds NaN or Infinity to `base` when the timestep is at most `fromTimestep` (computed, not stored). */
+function addBrokenOutput(broken: NonNullable<TinySdVariant['brokenUnet']>, base: string, initializers: onnxProto.onnx.ITensorProto[], nodes: NodeSpec[]): string {
+  initializers.push(floats('broken_from', [], [broken.fromTimestep ?? 1e9]), floats('broken_zero', [], [0]));
+  if (broken.value === 'nan') {
+    initializers.push(floats('broken_minus_one', [], [-1]));
+    nodes.push(node('Sqrt', ['broken_minus_one'], ['broken_value']));
+  } else {
+    initializers.push(floats('broken_one', [], [1]));
+    nodes.push(node('Div', ['broken_one', 'broken_zero'], ['broken_value']));
+  }
+  nodes.push(
+    node('LessOrEqual', ['t_float', 'broken_from'], ['broken_now']),
+    node('Where', ['broken_now', 'broken_value', 'broken_zero'], ['broken_term']),
+    node('Add', [base, 'broken_term'], ['with_broken']),
+  );
+  return 'with_broken';
 }
 
 /**
@@ -407,12 +435,20 @@ function vaeDecoder(variant: TinySdVariant): Uint8Array {
     node('Resize', ['mixed', '', 'scales'], ['big'], [stringAttr('mode', 'nearest')]),
     node('Tanh', ['big'], ['image']),
   );
-  floatOut('image', 'sample', half, nodes);
+  let image = 'image';
+  const initializers = [floats('w', [3, 4, 1, 1], [0.12, -0.05, 0.03, 0.02, 0.01, 0.11, -0.04, 0.05, -0.03, 0.02, 0.1, 0.06]), floats('scales', [4], [1, 1, 8, 8])];
+  if (variant.vaeConstant !== undefined) {
+    // image·0 + c: the output keeps its shape and loses every detail.
+    initializers.push(floats('constant_zero', [], [0]), floats('constant_value', [], [variant.vaeConstant]));
+    nodes.push(node('Mul', [image, 'constant_zero'], ['image_zeroed']), node('Add', ['image_zeroed', 'constant_value'], ['image_constant']));
+    image = 'image_constant';
+  }
+  floatOut(image, 'sample', half, nodes);
   return encodeModel({
     name: 'vae_decoder',
     input: [valueInfo('latent_sample', floatType, [batch, 4, h, w])],
     output: [valueInfo('sample', floatType, [batch, 3, H, W])],
-    initializer: [floats('w', [3, 4, 1, 1], [0.12, -0.05, 0.03, 0.02, 0.01, 0.11, -0.04, 0.05, -0.03, 0.02, 0.1, 0.06]), floats('scales', [4], [1, 1, 8, 8])],
+    initializer: initializers,
     node: nodes,
   });
 }

@@ -14,6 +14,7 @@ import { DEFAULT_VAE_SCALING_FACTOR, readModelConfig } from './model-config.js';
 import { describeTextEncoder, describeUnet, describeVaeDecoder, type TextEncoderIo, type UnetIo, type VaeDecoderIo } from './model-io.js';
 import { unguarded, type NativeGuard } from './native-guard.js';
 import { createGaussian, fillGaussian } from './noise.js';
+import { checkLatents, checkNotUniform, checkVaeOutput } from './output-checks.js';
 import { createScheduler, defaultSchedulerFor, readScheduleConfig } from './scheduler/index.js';
 import type { ScheduleConfig, Scheduler, SchedulerName } from './scheduler/scheduler.js';
 import { SessionFactory, type ExecutionProviderName, type SessionSettings } from './session-factory.js';
@@ -226,6 +227,8 @@ export class SdPipeline {
       const input = scheduler.scaleModelInput(latents, k);
       const { noise, runMs } = await this.predictNoise(scheduler, k, input, plan, latentHeight, latentWidth, params.guidance);
       latents = scheduler.step(noise, k, latents, stepNoise);
+      // A broken export's NaN spreads to every latent within a step or two: stop at once.
+      checkLatents(latents, k, total);
       timings.push({ totalMs: performance.now() - stepStarted, runMs });
       hooks.onProgress?.(k + 1, total);
     }
@@ -366,7 +369,10 @@ export class SdPipeline {
     if (outHeight !== height || outWidth !== width) {
       throw new Error(`${MODEL_FILES.vaeDecoder} gave ${outWidth}x${outHeight}; expected ${width}x${height}`);
     }
-    return vaeOutputToRgb(planes, width, height);
+    checkVaeOutput(planes);
+    const rgb = vaeOutputToRgb(planes, width, height);
+    checkNotUniform(rgb);
+    return rgb;
   }
 }
 

@@ -10,7 +10,7 @@ export function vaeOutputToRgb(planes: Float32Array, width: number, height: numb
     const offset = channel * size;
     for (let i = 0; i < size; i++) {
       const v = planes[offset + i]! / 2 + 0.5;
-      // NaN (a broken fp16 VAE) becomes black rather than garbage.
+      // NaN becomes black rather than garbage (the pipeline refuses it before: output-checks.ts).
       rgb[i * 3 + channel] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
     }
   }
