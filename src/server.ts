@@ -31,6 +31,7 @@ import { RenderCache } from './render/render-cache.js';
 import { ThumbnailCache } from './render/thumbnail-cache.js';
 import { configureSharpForServer } from './render/render-for-frame.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { NoticeBoard } from './util/notice-board.js';
 import type { Logger } from './util/logger.js';
 
 export interface StartServerOptions {
@@ -69,6 +70,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const secrets = options.secrets ?? new SecretRegistry();
+  const notices = new NoticeBoard(() => clock.now());
   const { dataDir, imagesDir, logDir } = config.paths;
   configureSharpForServer();
   await Promise.all([mkdir(dataDir, { recursive: true }), mkdir(imagesDir, { recursive: true }), mkdir(logDir, { recursive: true })]);
@@ -96,6 +98,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     upstreamFile: join(dataDir, 'prompts.yaml'),
     maxCount: config.promptsAmount,
     logger,
+    notices,
   });
   const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
   const ledger = new GenerationLedger({ file: join(dataDir, 'stats.json'), clock, logger });
@@ -173,7 +176,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     before: [allowedNetworks(config.access.allowedNetworks, logger), metrics.httpMiddleware()],
     routers: [
       frameRoutes({ frames, prompts }),
-      statusRoutes({ metrics, version, startedAt, clock }),
+      statusRoutes({ metrics, version, startedAt, clock, notices }),
       webRoutes({ webRoot: DEFAULT_WEB_ROOT }),
       apiRoutes({
         frames,
@@ -186,7 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         providers,
         gate,
         ledger,
-        summary: () => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now() }),
+        summary: () => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now(), notices: notices.list() }),
         tokenCheck: createTokenCheck(adminToken.token),
         streams: eventStreams,
       }),

@@ -4,6 +4,7 @@ import type { AppMetrics } from '../metrics/metrics.js';
 import { renderStatusPage } from '../metrics/status-page.js';
 import { buildStatusReport, uptimeSeconds } from '../metrics/status-report.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import type { NoticeBoard } from '../util/notice-board.js';
 
 export interface StatusRoutesOptions {
   /** Owns the registry, the totals and the sources (library size, provider states, ledger). */
@@ -11,6 +12,8 @@ export interface StatusRoutesOptions {
   readonly version: string;
   readonly startedAt: Date;
   readonly clock?: Clock;
+  /** Shown as `notices` in `/status.json`. */
+  readonly notices?: NoticeBoard;
 }
 
 /**
@@ -18,9 +21,10 @@ export interface StatusRoutesOptions {
  * touches the disk: Docker's HEALTHCHECK calls `/healthz` every 30 s and scrapers poll
  * `/metrics`, so both must stay cheap.
  */
-export function statusRoutes({ metrics, version, startedAt, clock = systemClock }: StatusRoutesOptions): Router {
+export function statusRoutes({ metrics, version, startedAt, clock = systemClock, notices }: StatusRoutesOptions): Router {
   const router = new Router();
-  const report = (): ReturnType<typeof buildStatusReport> => buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now() });
+  const report = (): ReturnType<typeof buildStatusReport> =>
+    buildStatusReport(metrics.snapshot(), { version, startedAt, now: clock.now(), ...(notices === undefined ? {} : { notices: notices.list() }) });
 
   router.get('/metrics', async (ctx) => {
     const text = await metrics.registry.metrics();

@@ -1,4 +1,5 @@
 import type { DayCounts } from '../operations/generation-ledger.js';
+import type { Notice } from '../util/notice-board.js';
 import type { MetricsSnapshot, ProviderTotals } from './metrics.js';
 
 /**
@@ -14,6 +15,15 @@ export interface StatusReport {
   readonly requests: { readonly total: number; readonly errors: number };
   readonly images_sent: { readonly total: number; readonly by_source: Readonly<Record<string, number>> };
   readonly providers: readonly ProviderStatusReport[];
+  /** Problems the owner must read (the notice board), errors first. */
+  readonly notices: readonly NoticeReport[];
+}
+
+export interface NoticeReport {
+  readonly key: string;
+  readonly level: Notice['level'];
+  readonly message: string;
+  readonly since: string;
 }
 
 export interface ProviderStatusReport {
@@ -30,7 +40,7 @@ export interface ProviderStatusReport {
   readonly yesterday: DayCounts;
 }
 
-export function buildStatusReport(snapshot: MetricsSnapshot, about: { version: string; startedAt: Date; now: Date }): StatusReport {
+export function buildStatusReport(snapshot: MetricsSnapshot, about: { version: string; startedAt: Date; now: Date; notices?: readonly Notice[] }): StatusReport {
   const { totals } = snapshot;
   return {
     version: about.version,
@@ -50,6 +60,7 @@ export function buildStatusReport(snapshot: MetricsSnapshot, about: { version: s
       today,
       yesterday,
     })),
+    notices: (about.notices ?? []).map(({ key, level, message, since }) => ({ key, level, message, since })),
   };
 }
 
