@@ -375,7 +375,7 @@ export class PromptStore {
     }
     let problem: string;
     try {
-      // A person may have saved it from an editor: read it as generously as loses nothing.
+      // A person may have saved it from an editor: read all that can be read without losing anything.
       const parsed = parsePromptDocument(parseHandEditedJson(decodeHandEditedText(bytes)));
       if ('document' in parsed) return { document: parsed.document, changed: false };
       problem = parsed.problem;
