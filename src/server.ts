@@ -102,6 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     upstreamFile: join(dataDir, 'prompts.yaml'),
     maxCount: config.promptsAmount,
     logger,
+    notices,
   });
   const jobStore = new JobStore({ file: join(dataDir, 'jobs.json'), logger });
   const ledger = new GenerationLedger({ file: join(dataDir, 'stats.json'), clock, logger });

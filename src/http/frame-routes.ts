@@ -6,8 +6,9 @@ import { OPERATION_ID_PATTERN } from '../operations/operation-store.js';
 import type { Operation } from '../operations/operation.js';
 import { DuplicatePromptError, PromptValidationError } from '../prompts/prompt-errors.js';
 import type { PromptStore } from '../prompts/prompt-store.js';
-import { MAX_PROMPT_LENGTH } from '../prompts/prompt-validation.js';
-import { badRequest, HttpError } from './http-error.js';
+import { MAX_PROMPT_LENGTH, PlaceholderValidationError } from '../prompts/prompt-validation.js';
+import { badRequest } from './http-error.js';
+import { placeholderListsBody } from './placeholder-lists-body.js';
 import { readJsonBody } from './read-json-body.js';
 
 /** upstream's default `?chunk_size=` (firmware contract). */
@@ -31,7 +32,9 @@ const startSchema = z.object({
   negative: negativeText.optional(),
 });
 
-const addPromptSchema = z.object({ prompt: promptText, negative: negativeText.optional() });
+// Fields not named here (a future firmware's `style`) are dropped by zod, never refused.
+// `placeholders` is not upstream's; it is read the same way as in the JSON API.
+const addPromptSchema = z.object({ prompt: promptText, negative: negativeText.optional(), placeholders: placeholderListsBody.nullable().optional() });
 
 export interface FrameRoutesOptions {
   readonly frames: FrameService;
@@ -97,11 +100,18 @@ export function frameRoutes({ frames, prompts }: FrameRoutesOptions): Router {
   router.post('/prompt/add', async (ctx) => {
     const body = await readJsonBody(ctx, addPromptSchema);
     try {
-      await prompts.add({ prompt: body.prompt, ...(body.negative === undefined ? {} : { negative: body.negative }) });
+      await prompts.add({
+        prompt: body.prompt,
+        ...(body.negative === undefined ? {} : { negative: body.negative }),
+        ...(body.placeholders == null ? {} : { placeholders: body.placeholders }),
+      });
     } catch (error) {
-      if (error instanceof DuplicatePromptError) throw new HttpError(409, 'Conflict', error.message);
       if (error instanceof PromptValidationError) throw badRequest(error.message);
-      throw error;
+      if (error instanceof PlaceholderValidationError) throw badRequest(`Invalid request: ${error.message}`);
+      // A duplicate is success: the firmware shows nothing at all for an error here, so the
+      // owner would think the button is broken, and the prompt they asked for is in the list.
+      // The JSON API keeps its 409 for the page, which can say so.
+      if (!(error instanceof DuplicatePromptError)) throw error;
     }
     sendJson(ctx, 201, '{"status":"done"}');
   });

@@ -59,26 +59,36 @@ export function fileTimestamp(at: Date): string {
 /**
  * Checks a parsed file's shape. Returns the reason it is not a prompt document, or the
  * document with entries ordered by idx (array order breaks ties) and a missing negative
- * filled in as empty. Renumbering is the caller's job.
+ * filled in as empty. Read as a person may have written it: an idx in quotes (`"2"`) is
+ * that number, and an entry without one stays after the entry before it in the file.
+ * Renumbering is the caller's job.
  */
 export function parsePromptDocument(raw: unknown): { document: PromptDocument } | { problem: string } {
   if (!isObject(raw)) return { problem: 'the top level is not a JSON object' };
   if (!Array.isArray(raw.prompts)) return { problem: 'there is no "prompts" array' };
   const entries: PromptEntry[] = [];
+  let previousIdx = 0;
   for (const [position, entry] of raw.prompts.entries()) {
     if (!isObject(entry)) return { problem: `prompts[${position}] is not an object` };
     if (typeof entry.prompt !== 'string') return { problem: `prompts[${position}].prompt is not text` };
-    if (typeof entry.idx !== 'number' || !Number.isFinite(entry.idx)) {
-      return { problem: `prompts[${position}].idx is not a number` };
-    }
+    const idx = entry.idx === undefined || entry.idx === null ? previousIdx : readIdx(entry.idx);
+    if (idx === undefined) return { problem: `prompts[${position}].idx is not a number` };
     if (entry.negative !== undefined && entry.negative !== null && typeof entry.negative !== 'string') {
       return { problem: `prompts[${position}].negative is not text` };
     }
-    entries.push({ ...entry, idx: entry.idx, prompt: entry.prompt, negative: entry.negative ?? '' });
+    entries.push({ ...entry, idx, prompt: entry.prompt, negative: entry.negative ?? '' });
+    previousIdx = idx;
   }
   // Array.prototype.sort is stable: entries with equal idx keep their file order.
   entries.sort((a, b) => a.idx - b.idx);
   return { document: { ...raw, prompts: entries } };
+}
+
+/** A finite number, or text that is one (`"2"`, `" 3 "`); undefined for anything else. */
+function readIdx(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+  return undefined;
 }
 
 /** Gives entries idx 1..N in their current order; returns the same objects when already numbered. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
-import { readTextIfExists } from '../util/read-if-exists.js';
+import { decodeHandEditedText, parseHandEditedJson } from '../util/hand-edited-json.js';
+import type { NoticeBoard } from '../util/notice-board.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { DuplicatePromptError, PromptNotFoundError } from './prompt-errors.js';
 import {
@@ -41,7 +42,15 @@ export interface PromptStoreOptions {
    * (see importUpstreamPrompts) and renamed to `prompts.yaml.imported-<time>`.
    */
   readonly upstreamFile?: string;
+  /**
+   * Where the owner is told, in words, that the file could not be read and where it went
+   * (key {@link CORRUPT_NOTICE_KEY}); the log alone is not read by anyone.
+   */
+  readonly notices?: NoticeBoard;
 }
+
+/** The notice raised while the prompts file read at start-up was set aside. */
+export const CORRUPT_NOTICE_KEY = 'prompts:corrupt';
 
 export interface NewPrompt {
   readonly prompt: string;
@@ -110,6 +119,7 @@ export class PromptStore {
   private readonly clock: Clock;
   private readonly queue = new SerialQueue();
   private readonly upstreamFile: string | undefined;
+  private readonly notices: NoticeBoard | undefined;
   private document: PromptDocument = { prompts: [] };
   /** The well-formed part of `global_placeholders`, read once per change. */
   private globals: PlaceholderLists = {};
@@ -125,6 +135,7 @@ export class PromptStore {
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? systemClock;
     this.upstreamFile = options.upstreamFile;
+    this.notices = options.notices;
   }
 
   /**
@@ -139,6 +150,7 @@ export class PromptStore {
       const loaded = await this.load();
       let document = loaded.document;
       let changed = loaded.changed;
+      let importedFrom: string | undefined;
       if (this.upstreamFile !== undefined) {
         // After load: a corrupt prompts.json is already moved aside, so an import never replaces it.
         const imported = await importUpstreamPrompts({
@@ -152,6 +164,7 @@ export class PromptStore {
         if (imported.outcome === 'imported') {
           document = imported.document; // already written, bounded and numbered
           changed = false;
+          importedFrom = this.upstreamFile;
         }
       }
       const count = document.prompts.length;
@@ -169,6 +182,7 @@ export class PromptStore {
       document = { ...document, prompts: numbered };
       if (changed) await writeJsonAtomic(this.file, document);
       this.adopt(document);
+      this.tellOwner(loaded.setAside, importedFrom);
       for (const problem of documentPlaceholderProblems(document)) {
         this.logger.error('prompts: a placeholder list is malformed; it is kept in the file but not used until fixed', {
           file: this.file,
@@ -349,20 +363,25 @@ export class PromptStore {
     }
   }
 
-  /** Reads the file; `changed` says it must be written back (created, or moved aside). */
-  private async load(): Promise<{ document: PromptDocument; changed: boolean }> {
-    const text = await readTextIfExists(this.file);
-    if (text === undefined) {
+  /**
+   * Reads the file; `changed` says it must be written back (created, or moved aside), and
+   * `setAside` where an unreadable file went and why.
+   */
+  private async load(): Promise<{ document: PromptDocument; changed: boolean; setAside?: SetAsideFile }> {
+    const bytes = await readIfExists(this.file);
+    if (bytes === undefined) {
       this.logger.info('prompts: no prompt file; creating one', { file: this.file });
       return { document: defaultDocument(), changed: true };
     }
     let problem: string;
     try {
-      const parsed = parsePromptDocument(JSON.parse(text));
+      // A person may have saved it from an editor: read all that can be read without losing anything.
+      const parsed = parsePromptDocument(parseHandEditedJson(decodeHandEditedText(bytes)));
       if ('document' in parsed) return { document: parsed.document, changed: false };
       problem = parsed.problem;
     } catch (error) {
-      problem = `not valid JSON (${error instanceof Error ? error.message : String(error)})`;
+      const reason = error instanceof Error ? error.message : String(error);
+      problem = error instanceof SyntaxError ? `not valid JSON (${reason})` : reason;
     }
     const backup = `${this.file}.corrupt-${fileTimestamp(this.clock.now())}`;
     // Never overwrite a file we cannot read: the user may have hand-edited it and wants it back.
@@ -372,7 +391,43 @@ export class PromptStore {
       problem,
       movedTo: backup,
     });
-    return { document: defaultDocument(), changed: true };
+    return { document: defaultDocument(), changed: true, setAside: { backup, problem } };
+  }
+
+  /**
+   * Raises the notice when the file was set aside at this open, saying what the list holds
+   * now; clears an earlier one when the file was read.
+   */
+  private tellOwner(setAside: SetAsideFile | undefined, importedFrom: string | undefined): void {
+    if (this.notices === undefined) return;
+    if (setAside === undefined) {
+      this.notices.clear(CORRUPT_NOTICE_KEY);
+      return;
+    }
+    const now = importedFrom === undefined ? 'the single prompt "test"' : `the prompts imported from ${importedFrom}`;
+    this.notices.raise(
+      CORRUPT_NOTICE_KEY,
+      `The prompt list ${this.file} could not be read: ${setAside.problem}. ` +
+        `It was moved, unchanged, to ${setAside.backup}, and the list started over with ${now}. ` +
+        `To get your prompts back, fix that copy and put it back as ${this.file} while the server is stopped.`,
+      'error',
+    );
+  }
+}
+
+/** An unreadable prompts file, moved aside at open. */
+interface SetAsideFile {
+  readonly backup: string;
+  readonly problem: string;
+}
+
+/** The file's bytes, or undefined when there is no such file; any other failure is thrown. */
+async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

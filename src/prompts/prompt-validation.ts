@@ -40,6 +40,19 @@ export function duplicateKey(prompt: string): string {
 /** What may stand between `[[` and `]]` (upstream's templater accepts exactly these). */
 export const PLACEHOLDER_NAME = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * Names every JavaScript object already answers to. Lists under them still work when found
+ * in a file (they are read as own properties), but new ones are refused: tools that treat
+ * the lists as plain objects drop or misread them (zod strips `__proto__` from a record,
+ * which is how such a list used to vanish without a word).
+ */
+export const RESERVED_PLACEHOLDER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Why `name` cannot name a new placeholder list; undefined when it can. */
+export function reservedNameReason(name: string): string | undefined {
+  return RESERVED_PLACEHOLDER_NAMES.has(name) ? `"${name}" cannot be a placeholder name (JavaScript reserves it); choose another name` : undefined;
+}
+
 /** Which placeholder field was refused. */
 export type PlaceholderField = 'placeholders' | 'global_placeholders';
 
@@ -83,7 +96,8 @@ export function readPlaceholderLists(value: unknown, where: string): { lists: Pl
 
 /**
  * Checks placeholder lists sent by a user (trimming each value) and throws
- * PlaceholderValidationError naming every problem. Undefined and null mean "none": `{}`.
+ * PlaceholderValidationError naming every problem, reserved names too
+ * ({@link RESERVED_PLACEHOLDER_NAMES}). Undefined and null mean "none": `{}`.
  */
 export function validatePlaceholderLists(value: unknown, field: PlaceholderField): PlaceholderLists {
   const trimmed =
@@ -96,6 +110,12 @@ export function validatePlaceholderLists(value: unknown, field: PlaceholderField
         )
       : value;
   const { lists, problems } = readPlaceholderLists(trimmed, field);
+  if (typeof trimmed === 'object' && trimmed !== null) {
+    for (const name of Object.keys(trimmed)) {
+      const reason = reservedNameReason(name);
+      if (reason !== undefined) problems.push(`${field}.${name}: ${reason}`);
+    }
+  }
   if (problems.length > 0) {
     throw new PlaceholderValidationError(problems.join('; '), field, problems);
   }

@@ -181,6 +181,23 @@ describe('PromptStore with placeholders', () => {
     assert.deepEqual(store.globalPlaceholders(), {});
   });
 
+  test('new lists named __proto__, constructor or prototype are refused by name; such lists in the file still work', async () => {
+    const fromFile = JSON.parse('{"prompts":[{"idx":1,"prompt":"[[constructor]] and [[__proto__]]","negative":"","placeholders":{"constructor":["c"],"__proto__":["p"]}}]}');
+    await writeFile(file, JSON.stringify(fromFile));
+    const store = new PromptStore({ file, logger, random: () => 0 });
+    await store.open();
+    assert.equal(store.pickFilled()?.prompt, 'c and p', 'a hand-written file keeps working');
+
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      const lists = JSON.parse(`{"color":["red"],"${name}":["x"]}`) as Record<string, string[]>;
+      await assert.rejects(store.add({ prompt: `a [[color]] ${name}`, placeholders: lists }), refusedWith('placeholders', new RegExp(`placeholders\\.${name}: "${name}" cannot be a placeholder name`)));
+      await assert.rejects(store.update(1, { placeholders: lists }), refusedWith('placeholders', new RegExp(`"${name}"`)));
+      await assert.rejects(store.setGlobalPlaceholders(lists), refusedWith('global_placeholders', new RegExp(`global_placeholders\\.${name}:`)));
+    }
+    assert.equal(store.size, 1);
+    assert.deepEqual(await onDisk(), fromFile, 'nothing changed on disk');
+  });
+
   test('unknown fields of entries and document survive load and save next to the lists', async () => {
     const store = await openWith({ ...document, version: 2, prompts: document.prompts.map((p) => ({ ...p, code: `prmt_${p.idx}` })) });
     await store.add({ prompt: 'a quiet harbour' });

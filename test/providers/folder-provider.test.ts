@@ -1,7 +1,7 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile, chmod } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -127,16 +127,19 @@ describe('FolderProvider', () => {
     await assert.rejects(empty.generate(request()), (error) => error instanceof ProviderError && !error.retryable);
   });
 
-  test('explains an unreadable folder', async () => {
+  test('explains an unreadable folder', async (t) => {
     const locked = path.join(root, 'locked');
     await put(root, 'locked/a.jpg');
     await chmod(locked, 0o000);
-    try {
-      const reason = await readinessAsUnprivilegedUser(locked);
-      assert.equal(reason, `folder ${locked} cannot be read (permission denied)`);
-    } finally {
-      await chmod(locked, 0o755);
+    const answer = await readinessAsUnprivilegedUser(locked).finally(() => chmod(locked, 0o755));
+    if ('skipped' in answer) {
+      // The runner does not call afterEach for a skipped test: clean up here.
+      await rm(root, { recursive: true, force: true });
+      t.diagnostic(answer.skipped);
+      t.skip(answer.skipped);
+      return;
     }
+    assert.equal(answer.reason, `folder ${locked} cannot be read (permission denied)`);
   });
 
   test('avoids showing the last few pictures again', async () => {
@@ -217,25 +220,65 @@ describe('FolderProvider', () => {
 
 /**
  * The folder's readiness as a user the permission bits apply to. Root reads everything, so
- * when the tests run as root (CI does) the check runs in a child process as `nobody`.
+ * when the tests run as root (CI does) the check runs in a child process as `nobody`. That
+ * user may not reach this checkout (a `mktemp -d` folder is 0700), so the compiled sources
+ * it needs are copied to a folder of their own that it can read. When it still cannot reach
+ * them or the folder (a private temporary folder, a node binary it may not run), the answer
+ * says why, and the test is skipped with that reason.
  */
-async function readinessAsUnprivilegedUser(folder: string): Promise<string> {
-  const providerModule = fileURLToPath(new URL('../../src/providers/folder/folder-provider.js', import.meta.url));
-  const loggerModule = fileURLToPath(new URL('../../src/util/logger.js', import.meta.url));
-  const script = `
-    const { FolderProvider } = await import(${JSON.stringify(providerModule)});
-    const { createMemoryLogger } = await import(${JSON.stringify(loggerModule)});
-    const provider = new FolderProvider({ folder: ${JSON.stringify(folder)}, logger: createMemoryLogger() });
-    await provider.start();
-    process.stdout.write(JSON.stringify(provider.readiness()));`;
-  const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-  // The temporary root is private to its owner; let the unprivileged user reach the folder inside.
-  if (process.getuid?.() === 0) await chmod(path.dirname(folder), 0o755);
-  const output = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { ...asNobody, cwd: '/' }, (error, stdout) =>
+async function readinessAsUnprivilegedUser(folder: string): Promise<{ reason: string } | { skipped: string }> {
+  const asRoot = process.getuid?.() === 0;
+  const sources = fileURLToPath(new URL('../../src/', import.meta.url));
+  const copy = asRoot ? await readableCopyOf(sources) : undefined;
+  try {
+    const base = copy ?? sources;
+    const providerModule = path.join(base, 'providers/folder/folder-provider.js');
+    const loggerModule = path.join(base, 'util/logger.js');
+    const asNobody = asRoot ? { uid: 65534, gid: 65534 } : {};
+    // The temporary root is private to its owner; let the unprivileged user reach the folder inside.
+    if (asRoot) await chmod(path.dirname(folder), 0o755);
+    const probe = `
+      const { accessSync, constants } = await import('node:fs');
+      for (const [file, mode] of [[${JSON.stringify(providerModule)}, constants.R_OK], [${JSON.stringify(path.dirname(folder))}, constants.X_OK]]) {
+        try { accessSync(file, mode); } catch { process.stdout.write(file); process.exit(0); }
+      }`;
+    const unreachable = await runNode(probe, asNobody).catch((error: Error) => `(the child did not run: ${error.message})`);
+    if (unreachable !== '') return { skipped: `skipped: the user nobody cannot reach ${unreachable}; run the tests from a folder others may read to check this case` };
+    const script = `
+      const { FolderProvider } = await import(${JSON.stringify(providerModule)});
+      const { createMemoryLogger } = await import(${JSON.stringify(loggerModule)});
+      const provider = new FolderProvider({ folder: ${JSON.stringify(folder)}, logger: createMemoryLogger() });
+      await provider.start();
+      process.stdout.write(JSON.stringify(provider.readiness()));`;
+    const readiness = JSON.parse(await runNode(script, asNobody)) as { ready: boolean; reason?: string };
+    return { reason: readiness.reason ?? 'ready' };
+  } finally {
+    if (copy !== undefined) await rm(path.dirname(copy), { recursive: true, force: true });
+  }
+}
+
+/** Runs an ES module script in a child node process; resolves with what it wrote to stdout. */
+function runNode(script: string, as: { uid?: number; gid?: number }): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { ...as, cwd: '/' }, (error, stdout) =>
       error ? reject(error) : resolve(stdout),
     );
   });
-  const readiness = JSON.parse(output) as { ready: boolean; reason?: string };
-  return readiness.reason ?? 'ready';
+}
+
+/**
+ * The compiled `src` tree copied to a new temporary folder that every user may read
+ * (folders 0755, files 0644, whatever the umask or the checkout's own modes were).
+ * Returns the copy of `src`; its parent is the folder to delete.
+ */
+async function readableCopyOf(sources: string): Promise<string> {
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'aiframe-for-nobody-'));
+  await chmod(parent, 0o755);
+  const target = path.join(parent, 'src');
+  await cp(sources, target, { recursive: true, filter: (from) => !from.endsWith('.map') });
+  await chmod(target, 0o755);
+  for (const entry of await readdir(target, { recursive: true, withFileTypes: true })) {
+    await chmod(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  return target;
 }

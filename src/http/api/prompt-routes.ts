@@ -5,6 +5,7 @@ import { DuplicatePromptError, PromptNotFoundError, PromptValidationError } from
 import { PromptVersionMismatchError, type PromptExpectation, type PromptStore } from '../../prompts/prompt-store.js';
 import { PlaceholderValidationError } from '../../prompts/prompt-validation.js';
 import { badRequest, HttpError } from '../http-error.js';
+import { placeholderListsBody } from '../placeholder-lists-body.js';
 import { readJsonBody } from '../read-json-body.js';
 import { requireAdminToken, type TokenCheck } from '../access/token-check.js';
 import { presentPrompt, type PromptJson } from './presenters.js';
@@ -13,9 +14,7 @@ import { notFound, promptIdParam } from './route-params.js';
 // Shapes only: lengths, emptiness, duplicates and list contents are PromptStore's rules,
 // the same for the API, the frame's /prompt/add and prompts.json.
 const text = z.string({ error: 'expected a string' });
-const placeholders = z.record(z.string(), z.array(z.string({ error: 'expected a list of strings' }), { error: 'expected a list of strings' }), {
-  error: 'expected an object of lists, like {"color": ["red", "blue"]}',
-});
+const placeholders = placeholderListsBody;
 
 const newPromptSchema = z.object({
   prompt: text,
