@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { naming } from './fs-errors.js';
 
 /** Temporary files written by {@link writeFileAtomic} start with this, so clean-ups can find stale ones. */
 export const TEMP_PREFIX = '.tmp-';
@@ -20,8 +21,18 @@ export interface AtomicWriteOptions {
  * folder, fsync, then rename over the target (rename is atomic within one file system).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  // Outside the try: a failure here is about the folder, and names it.
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    await writeThroughTemporary(path, data, options);
+  } catch (error) {
+    // The owner knows the file, not our temporary name: failures name the file asked for.
+    throw naming(error, path);
+  }
+}
+
+async function writeThroughTemporary(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
   // 'wx': the temporary name must be new, so the file is ours and has the mode asked for.
   const handle = await open(temp, 'wx', options.mode ?? 0o666);
@@ -45,6 +56,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /** {@link writeFileAtomic} for a JSON document, pretty-printed so people can read and edit it. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);
 }
