@@ -41,6 +41,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       secrets,
       version,
       environment: env,
+      // The person who started the server reads the console; the log files never get these lines.
+      terminal: (line) => process.stdout.write(`${line}\n`),
     });
     const running = logger;
     let stopping = false;

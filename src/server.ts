@@ -47,6 +47,11 @@ export interface StartServerOptions {
   readonly version?: string;
   /** The process environment, for settings that may come from it (credentials, tokens). */
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Shows the person who started the server a line the log files must never hold (the
+   * generated admin token). Unset: standard output.
+   */
+  readonly terminal?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -80,6 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     dataDir,
     logger,
     secrets,
+    terminal: options.terminal ?? ((line) => process.stdout.write(`${line}\n`)),
   });
 
   const library = new ImageLibrary({

@@ -91,7 +91,8 @@ export class GenerationLedger {
     const keep = Object.keys(this.data.days).sort().slice(-DAYS_KEPT);
     this.data.days = Object.fromEntries(keep.map((key) => [key, this.data.days[key] ?? {}]));
     const snapshot = structuredClone(this.data);
-    return this.queue.run(() => writeJsonAtomic(this.options.file, snapshot));
+    // Owner-only like everything in data/ the server writes: what was generated when is the owner's business.
+    return this.queue.run(() => writeJsonAtomic(this.options.file, snapshot, { mode: 0o600 }));
   }
 }
 
