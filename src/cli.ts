@@ -1,70 +1,75 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
+import { describeStartupFailure } from './config/startup-failure.js';
 import { parseStartupOptions, USAGE } from './config/startup-options.js';
-import { createAppLogger } from './logging/create-logger.js';
+import { createAppLogger, type AppLogger } from './logging/create-logger.js';
 import { SecretRegistry } from './logging/secret-registry.js';
 import { startServer } from './server.js';
 
-/** `aiframe-server`: read the configuration, start, and stop cleanly on SIGTERM/SIGINT. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
-  let loaded;
-  let startup;
+/**
+ * `aiframe-server`: read the configuration, start, and stop cleanly on SIGTERM/SIGINT.
+ * Resolves with the exit code to exit with now (help, version, a failed start), or undefined
+ * once the server is running. A mistake the owner must fix is one line on stderr and exit
+ * code 2 (see startup-failure.ts); anything else is a bug and is thrown, stack and all.
+ */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  let logger: AppLogger | undefined;
   try {
-    startup = parseStartupOptions(argv, env);
+    const startup = parseStartupOptions(argv, env);
     if (startup.help) {
       process.stdout.write(USAGE);
-      return;
+      return 0;
     }
     if (startup.version) {
       process.stdout.write(`${packageVersion()}\n`);
-      return;
+      return 0;
     }
-    loaded = await loadConfig(startup);
+    const { config, notices } = await loadConfig(startup);
+    const version = packageVersion();
+    const secrets = new SecretRegistry();
+    logger = createAppLogger({ level: config.logLevel, dir: config.paths.logDir, secrets });
+    logger.info(`aiframe-server ${version} starting`, {
+      data: config.paths.dataDir,
+      images: config.paths.imagesDir,
+      log: config.paths.logDir,
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+    for (const notice of notices) logger[notice.level](notice.message);
+    const server = await startServer({
+      config,
+      logger,
+      secrets,
+      version,
+      environment: env,
+      // The person who started the server reads the console; the log files never get these lines.
+      terminal: (line) => process.stdout.write(`${line}\n`),
+    });
+    const running = logger;
+    let stopping = false;
+    const stop = async (signal: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      running.info(`${signal} received; stopping`);
+      await server.close();
+      running.info('stopped');
+      await running.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    return undefined;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`aiframe-server: ${error.message}\n`);
-      process.exitCode = 2;
-      return;
+    const failure = describeStartupFailure(error);
+    if (failure === undefined) {
+      logger?.error(`start-up failed: ${(error as Error).stack ?? String(error)}`);
+      await logger?.close();
+      throw error;
     }
-    throw error;
+    process.stderr.write(`aiframe-server: ${failure.message}\n`);
+    logger?.error(`start-up failed: ${failure.message}`);
+    await logger?.close();
+    return failure.exitCode;
   }
-  const { config, notices } = loaded;
-  const version = packageVersion();
-  const secrets = new SecretRegistry();
-  const logger = createAppLogger({ level: config.logLevel, dir: config.paths.logDir, secrets });
-  logger.info(`aiframe-server ${version} starting`, {
-    data: config.paths.dataDir,
-    images: config.paths.imagesDir,
-    log: config.paths.logDir,
-    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-  });
-  for (const notice of notices) logger[notice.level](notice.message);
-
-  let server;
-  try {
-    server = await startServer({ config, logger, secrets, version, environment: env });
-  } catch (error) {
-    const message = error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error);
-    logger.error(`start-up failed: ${message}`);
-    process.stderr.write(`aiframe-server: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
-    await logger.close();
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
-    return;
-  }
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info(`${signal} received; stopping`);
-    await server.close();
-    logger.info('stopped');
-    await logger.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 function packageVersion(): string {

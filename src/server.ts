@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AppConfig } from './config/app-config.js';
 import { createApp } from './http/create-app.js';
+import { listen } from './http/listen.js';
 import { resolveAdminToken } from './http/access/admin-token.js';
 import { allowedNetworks } from './http/access/allowed-networks.js';
 import { createTokenCheck } from './http/access/token-check.js';
@@ -48,6 +49,11 @@ export interface StartServerOptions {
   readonly version?: string;
   /** The process environment, for settings that may come from it (credentials, tokens). */
   readonly environment?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Shows the person who started the server a line the log files must never hold (the
+   * generated admin token). Unset: standard output.
+   */
+  readonly terminal?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -85,6 +91,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     dataDir,
     logger,
     secrets,
+    terminal: options.terminal ?? ((line) => process.stdout.write(`${line}\n`)),
   });
 
   const library = new ImageLibrary({
@@ -166,15 +173,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await Promise.all(providers.all().map((provider) => provider.refresh?.()));
     },
   };
-  const scheduler = new Scheduler(logger);
-  if (options.schedule ?? true) {
-    metrics.startHourlySummary();
-    scheduler.start([
-      { name: 'check pending operations', cron: config.cron.checkPending, run: jobs.checkPending },
-      { name: 'scan and prune images', cron: config.cron.scanImages, run: jobs.scanImages },
-    ]);
-  }
-
   const version = options.version ?? 'dev';
   const startedAt = clock.now();
   const eventStreams = new EventStreams();
@@ -207,16 +205,34 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Frames keep no connection open between polls; a short keep-alive frees sockets early.
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 30_000;
-  await listen(server, config.port, config.host);
+  let tlsServer: Server | undefined;
+  try {
+    await listen(server, { port: config.port, host: config.host, portSetting: '--port (or PORT)' });
+    if (tls && config.tls) {
+      tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, app.callback());
+      await listen(tlsServer, { port: config.tls.port, host: config.host, portSetting: `tls.port in ${config.optionsFile}` });
+    }
+  } catch (error) {
+    // Nothing begun so far may keep the process alive: the caller exits with the reason.
+    if (server.listening) await closeServer(server);
+    await frames.shutdown();
+    await Promise.all(providers.all().map((provider) => provider.close?.()));
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   logger.info(`listening on ${config.host}:${port}; point the frame's Image Server at this machine's address and port ${port}`);
-  let tlsServer: Server | undefined;
-  if (tls && config.tls) {
-    tlsServer = createTlsServer({ cert: tls.cert, key: tls.key }, app.callback());
-    await listen(tlsServer, config.tls.port, config.host);
-    logger.info(`HTTPS listening on ${config.host}:${(tlsServer.address() as AddressInfo).port} (plain HTTP stays on port ${port})`);
+  if (tlsServer) logger.info(`HTTPS listening on ${config.host}:${(tlsServer.address() as AddressInfo).port} (plain HTTP stays on port ${port})`);
+
+  // The crons start once the server listens: none runs for a start that failed.
+  const scheduler = new Scheduler(logger);
+  if (options.schedule ?? true) {
+    metrics.startHourlySummary();
+    scheduler.start([
+      { name: 'check pending operations', cron: config.cron.checkPending, run: jobs.checkPending },
+      { name: 'scan and prune images', cron: config.cron.scanImages, run: jobs.scanImages },
+    ]);
   }
 
   // Renders for pictures that have none yet (new screen settings, pictures added by hand),
@@ -292,14 +308,4 @@ async function readTlsFiles(certFile: string, keyFile: string, optionsFile: stri
     }
   };
   return { cert: await read(certFile, 'tls.cert'), key: await read(keyFile, 'tls.key') };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolveListen();
-    });
-  });
 }

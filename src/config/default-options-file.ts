@@ -94,8 +94,8 @@ disabled_providers: []
 # The token the web page (/ui/) and the JSON API (/api/) ask for before anything that
 # spends money, deletes or changes settings. At least 16 characters, no spaces. Left unset,
 # the environment variable AIFRAME_ADMIN_TOKEN is used; without that, a token is generated
-# at first start, kept in data/admin-token and shown once in the log. The frame's own
-# routes never need it (the firmware cannot send one).
+# at first start, kept in data/admin-token and shown once on the console (never in the
+# log files). The frame's own routes never need it (the firmware cannot send one).
 # admin_token: a-long-random-string-of-your-own
 
 # Who may talk to the server at all, frames included: networks in CIDR notation (or single

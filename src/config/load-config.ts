@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -10,6 +9,7 @@ import { providerRulesSchema } from './rules-schema.js';
 import type { ProviderRules } from '../operations/provider-gate.js';
 import type { StartupOptions } from './startup-options.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { ensurePrivateFolder, folderOpenToOthers, openFolderAdvice, readableByOthers, readableFileAdvice } from '../util/private-files.js';
 import { readTextIfExists } from '../util/read-if-exists.js';
 import { DEFAULT_JPEG_QUALITY } from '../render/render-for-frame.js';
 
@@ -33,11 +33,13 @@ const LOG_LEVEL: Record<RawOptions['log_level'], LogLevel> = {
  */
 export async function loadConfig(startup: StartupOptions): Promise<LoadedConfig> {
   const notices: { level: 'info' | 'warn'; message: string }[] = [];
-  await mkdir(startup.dataDir, { recursive: true });
+  // Tokens and keys live in data/: a folder we make is owner-only; one the owner made is theirs.
+  await ensurePrivateFolder(startup.dataDir);
   const file = join(startup.dataDir, 'options.yml');
   let text = await readTextIfExists(file);
   if (text === undefined) {
-    await writeFileAtomic(file, DEFAULT_OPTIONS_FILE);
+    // Owner-only from the start: this is the file an admin_token or an api_key gets pasted into.
+    await writeFileAtomic(file, DEFAULT_OPTIONS_FILE, { mode: 0o600 });
     notices.push({ level: 'info', message: `wrote the default options to ${file}` });
     text = DEFAULT_OPTIONS_FILE;
   }
@@ -46,7 +48,33 @@ export async function loadConfig(startup: StartupOptions): Promise<LoadedConfig>
     notices.push({ level: 'warn', message: `${file}: unknown key "${key}" is ignored` });
   }
   const options = validateOptions(raw, file);
+  notices.push(...(await privacyNotices(startup.dataDir, file, secretsIn(options))));
   return { config: toAppConfig(options, startup, file, parseProviderRules(options, file)), notices };
+}
+
+/** Keys whose values are secrets, in a provider's section. */
+const SECRET_PROVIDER_KEYS: readonly string[] = ['api_key', 'password', 'iam_token', 'token'];
+
+/** What secrets options.yml holds, by key (`admin_token`, `providers.openai.api_key`). */
+function secretsIn(options: RawOptions): string[] {
+  const keys = options.admin_token === undefined ? [] : ['admin_token'];
+  for (const [id, section] of Object.entries(options.providers)) {
+    for (const key of SECRET_PROVIDER_KEYS) if (section?.[key] !== undefined) keys.push(`providers.${id}.${key}`);
+  }
+  return keys;
+}
+
+/**
+ * Warnings, never a chmod: a folder or file the owner made keeps its mode (another program,
+ * a backup, a second account may rely on it), but the owner learns what others can read.
+ */
+async function privacyNotices(dataDir: string, file: string, secrets: readonly string[]): Promise<{ level: 'warn'; message: string }[]> {
+  const notices: { level: 'warn'; message: string }[] = [];
+  const folderMode = await folderOpenToOthers(dataDir);
+  if (folderMode !== undefined) notices.push({ level: 'warn', message: openFolderAdvice(dataDir, folderMode) });
+  const fileMode = secrets.length === 0 ? undefined : await readableByOthers(file);
+  if (fileMode !== undefined) notices.push({ level: 'warn', message: readableFileAdvice(file, secrets.join(', '), fileMode) });
+  return notices;
 }
 
 export function parseOptionsText(text: string, file: string): Record<string, unknown> {

@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppMetrics } from '../metrics/metrics.js';
-import { renderStatusPage } from '../metrics/status-page.js';
+import { renderStatusPage, STATUS_PAGE_STYLE_HASH } from '../metrics/status-page.js';
 import { buildStatusReport, uptimeSeconds } from '../metrics/status-report.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { NoticeBoard } from '../util/notice-board.js';
+import { setPageSecurityHeaders } from './security-headers.js';
 
 export interface StatusRoutesOptions {
   /** Owns the registry, the totals and the sources (library size, provider states, ledger). */
@@ -40,6 +41,8 @@ export function statusRoutes({ metrics, version, startedAt, clock = systemClock,
 
   const page = (ctx: Context): void => {
     noStore(ctx);
+    // The phone page's headers, with the page's own inline style allowed by its hash.
+    setPageSecurityHeaders(ctx, { inlineStyleHashes: [STATUS_PAGE_STYLE_HASH] });
     ctx.set('Content-Type', 'text/html; charset=utf-8');
     ctx.body = renderStatusPage(report(), clock.now());
   };

@@ -4,6 +4,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpError } from './http-error.js';
+import { setPageSecurityHeaders } from './security-headers.js';
 
 /**
  * `web/` at the repository root, found from this file's compiled place (`dist/src/http/`), so
@@ -28,22 +29,6 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
-
-/**
- * The page may load only what this server serves: a stray URL in the markup, or an injected
- * one, cannot reach outside the home network. `data:` images are the generation previews.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
 
 /** The page's files are small; anything bigger in the folder is not ours to serve. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -91,10 +76,7 @@ export function webRoutes({ webRoot }: WebRoutesOptions): Router {
     ctx.set('ETag', `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`);
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('X-Content-Type-Options', 'nosniff');
-    if (contentType.startsWith('text/html')) {
-      ctx.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-      ctx.set('Referrer-Policy', 'no-referrer');
-    }
+    if (contentType.startsWith('text/html')) setPageSecurityHeaders(ctx);
     ctx.type = contentType;
     if (ctx.fresh) {
       ctx.status = 304;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import winston from 'winston';
 import type { LogLevel } from '../config/app-config.js';
@@ -23,6 +23,9 @@ export type AppLogger = Logger & {
   close(): Promise<void>;
 };
 
+/** The current log file in the log folder; winston renames older ones beside it. */
+export const LOG_FILE_NAME = 'aiframe-server.log';
+
 /** One line per event: `2026-11-21T19:07:43.120Z info  message key=value ...`. */
 const lineFormat = winston.format.printf((info) => {
   const { timestamp, level, message, ...meta } = info as Record<string, unknown> & { level: string };
@@ -41,9 +44,13 @@ export function createAppLogger(options: LoggerOptions): AppLogger {
   }
   if (options.dir !== undefined) {
     mkdirSync(options.dir, { recursive: true });
+    const filename = join(options.dir, LOG_FILE_NAME);
+    // Opened once here so a folder in its place or a missing permission stops start-up with
+    // the path: winston's transport would report it asynchronously and then log nowhere.
+    closeSync(openSync(filename, 'a'));
     transports.push(
       new winston.transports.File({
-        filename: join(options.dir, 'aiframe-server.log'),
+        filename,
         maxsize: options.maxBytes ?? 10 * 1024 * 1024,
         maxFiles: options.maxFiles ?? 5,
         tailable: true,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DayCounts } from '../operations/generation-ledger.js';
 import type { ProviderStatusReport, StatusReport } from './status-report.js';
 
@@ -131,3 +132,9 @@ th:first-child{text-align:left;font-weight:500}
 tr:first-child th{border-top:0;color:var(--muted);font-weight:500;font-size:.85rem}
 a{color:inherit}
 `;
+
+/**
+ * The CSP hash source of the page's one inline `<style>`: the status page sends it in its
+ * Content-Security-Policy, so that style applies and no other inline style or script would.
+ */
+export const STATUS_PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;

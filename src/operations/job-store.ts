@@ -68,6 +68,7 @@ export class JobStore {
   }
 
   private flush(): Promise<void> {
-    return this.queue.run(() => writeJsonAtomic(this.options.file, { jobs: [...this.jobs.values()] }));
+    // Owner-only: a job's resume state may carry what a paid service handed back for it.
+    return this.queue.run(() => writeJsonAtomic(this.options.file, { jobs: [...this.jobs.values()] }, { mode: 0o600 }));
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { naming } from './fs-errors.js';
 
 /** Temporary files written by {@link writeFileAtomic} start with this, so clean-ups can find stale ones. */
 export const TEMP_PREFIX = '.tmp-';
@@ -20,19 +21,18 @@ export interface AtomicWriteOptions {
  * folder, fsync, then rename over the target (rename is atomic within one file system).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  // Outside the try: a failure here is about the folder, and names it.
+  await mkdir(dirname(path), { recursive: true });
   try {
-    await writeThroughTemp(path, data, options);
+    await writeThroughTemporary(path, data, options);
   } catch (error) {
-    // The error names the file the caller asked for, not our temporary: messages for the
-    // owner ("cannot write data/stats.json: the disk is full") come from it.
-    if (typeof error === 'object' && error !== null && 'path' in error) (error as NodeJS.ErrnoException).path = path;
-    throw error;
+    // The owner knows the file, not our temporary name: failures name the file asked for.
+    throw naming(error, path);
   }
 }
 
-async function writeThroughTemp(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+async function writeThroughTemporary(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
   // 'wx': the temporary name must be new, so the file is ours and has the mode asked for.
   const handle = await open(temp, 'wx', options.mode ?? 0o666);

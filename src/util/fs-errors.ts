@@ -49,6 +49,11 @@ export function describeFsError(error: unknown, path: string, action = 'write'):
         : `cannot ${action} ${path}: permission denied (${code}); the server runs as uid ${owner.uid}: run \`chown -R ${owner.uid}:${owner.gid} ${dirname(path)}\``;
     case 'EISDIR':
       return `cannot ${action} ${path}: it is a folder, but a file belongs there; move the folder away`;
+    case 'EEXIST':
+      // mkdir's EEXIST: something that is not a folder has the folder's name.
+      return syscallOf(error) === 'mkdir'
+        ? `cannot ${action} ${path}: it is a file, but a folder belongs there; move the file away`
+        : `cannot ${action} ${path}: it already exists (EEXIST)`;
     case 'ENOTDIR':
       return `cannot ${action} ${path}: a part of the path is a file, not a folder`;
     case 'ENOENT':
@@ -58,4 +63,26 @@ export function describeFsError(error: unknown, path: string, action = 'write'):
     default:
       return `cannot ${action} ${path}: ${code ?? (error instanceof Error ? error.message : String(error))}`;
   }
+}
+
+/** The system call that failed (`mkdir`, `open`), when the error says. */
+export function syscallOf(error: unknown): string | undefined {
+  const syscall = typeof error === 'object' && error !== null ? (error as { syscall?: unknown }).syscall : undefined;
+  return typeof syscall === 'string' ? syscall : undefined;
+}
+
+/** The path a file-system error names, when it names one. */
+export function errorPath(error: unknown): string | undefined {
+  const path = typeof error === 'object' && error !== null ? (error as { path?: unknown }).path : undefined;
+  return typeof path === 'string' ? path : undefined;
+}
+
+/**
+ * Makes a file-system error name `path` (the file the caller asked for): a read on an open
+ * handle (EISDIR) names no path, and a failed atomic write names its temporary file. Start-up
+ * words such errors for the owner from this path. Returns the error, for `throw`.
+ */
+export function naming(error: unknown, path: string): unknown {
+  if (errnoCode(error) !== undefined) (error as { path?: string }).path = path;
+  return error;
 }

@@ -118,7 +118,7 @@ describe('admin token', () => {
     });
   });
 
-  test('without one, a token is generated once into data/admin-token, shown once in the log, and reused after a restart', async () => {
+  test('without one, a token is generated once into data/admin-token, shown once on the console (never logged), and reused after a restart', async () => {
     const first = await startTestServer();
     const root = first.root;
     const file = join(first.config.paths.dataDir, 'admin-token');
@@ -127,14 +127,17 @@ describe('admin token', () => {
       token = (await readFile(file, 'utf8')).trim();
       assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
       assert.equal((await stat(file)).mode & 0o777, 0o600, 'owner-only');
-      const carrying = first.logs.filter((record) => JSON.stringify(record).includes(token));
-      assert.equal(carrying.length, 1, 'printed exactly once');
-      assert.match(carrying[0]?.message ?? '', /admin token generated/);
+      const shown = first.terminalLines.filter((line) => line.includes(token));
+      assert.equal(shown.length, 1, 'shown exactly once');
+      assert.match(shown[0] ?? '', /admin token generated/);
+      assert.equal(first.logs.filter((record) => JSON.stringify(record).includes(token)).length, 0, 'never in the log');
+      assert.ok(first.logs.some((record) => /admin token generated.*not in the log/.test(record.message)), 'the log says where it was shown');
       assert.equal((await call(first.url, 'GET', '/api/auth', { token })).status, 204);
       // Activity that logs: a refused write, a generation, an added prompt.
       await call(first.url, 'POST', '/api/prompts', { token, body: { prompt: 'logged activity' } });
       await call(first.url, 'POST', '/api/prompts', { token: `${token}!`, body: { prompt: 'refused' } });
-      assert.equal(first.logs.filter((record) => JSON.stringify(record).includes(token)).length, 1, 'still only that one line');
+      assert.equal(first.logs.filter((record) => JSON.stringify(record).includes(token)).length, 0, 'still never in the log');
+      assert.equal(first.terminalLines.filter((line) => line.includes(token)).length, 1, 'and shown only that once');
     } finally {
       await first.close();
     }
@@ -142,7 +145,8 @@ describe('admin token', () => {
     try {
       assert.equal((await readFile(file, 'utf8')).trim(), token, 'the same token');
       assert.equal((await call(second.url, 'GET', '/api/auth', { token })).status, 204);
-      assert.equal(second.logs.some((record) => JSON.stringify(record).includes(token)), false, 'not printed again');
+      assert.equal(second.logs.some((record) => JSON.stringify(record).includes(token)), false, 'not logged');
+      assert.equal(second.terminalLines.some((line) => line.includes(token)), false, 'not shown again');
       assert.ok(second.logs.some((record) => record.message.startsWith('admin token: read from')));
     } finally {
       await second.dispose();

@@ -1,6 +1,7 @@
 /** Metrics, health and the status page on the real server, after real frame traffic. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startOperation, startTestServer, waitForOperation } from '../support/test-server.js';
 
 test('a generation and a sent picture show up in /metrics, /healthz and the status page', async () => {
@@ -25,6 +26,45 @@ test('a generation and a sent picture show up in /metrics, /healthz and the stat
     assert.match(page, /Built-in offline generator/);
     const status = (await (await fetch(`${server.url}/status.json`)).json()) as { providers: { id: string; today: { calls: number } }[] };
     assert.equal(status.providers.find((provider) => provider.id === 'offline')?.today.calls, 1);
+  } finally {
+    await server.dispose();
+  }
+});
+
+/** A CSP header as directive -> sources. */
+function policy(header: string | null): Map<string, string[]> {
+  const directives = new Map<string, string[]>();
+  for (const part of (header ?? '').split(';')) {
+    const [name, ...sources] = part.trim().split(/\s+/);
+    if (name) directives.set(name, sources);
+  }
+  return directives;
+}
+
+test('the status page carries the web page\'s security headers, its own inline style allowed by hash', async () => {
+  const server = await startTestServer();
+  try {
+    const web = await fetch(`${server.url}/`);
+    await web.arrayBuffer();
+    const status = await fetch(`${server.url}/status`);
+    const html = await status.text();
+    assert.equal(status.status, 200);
+    assert.equal(status.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(status.headers.get('referrer-policy'), web.headers.get('referrer-policy'));
+    const page = policy(status.headers.get('content-security-policy'));
+    const phone = policy(web.headers.get('content-security-policy'));
+    assert.deepEqual(page.get('frame-ancestors'), ["'none'"], 'no other site may frame it');
+    assert.deepEqual(page.get('script-src'), ["'self'"]);
+    // Every directive of the phone page's policy, the same; style-src adds only the page's own style.
+    for (const [name, sources] of phone) {
+      if (name === 'style-src') continue;
+      assert.deepEqual(page.get(name), sources, name);
+    }
+    assert.deepEqual([...page.keys()].sort(), [...phone.keys()].sort());
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1];
+    assert.ok(style !== undefined, 'the page has its inline style');
+    const hash = `'sha256-${createHash('sha256').update(style).digest('base64')}'`;
+    assert.deepEqual(page.get('style-src'), [...(phone.get('style-src') ?? []), hash], 'the inline style applies, and no other');
   } finally {
     await server.dispose();
   }

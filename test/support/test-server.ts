@@ -12,6 +12,8 @@ export interface TestServer extends RunningServer {
   readonly root: string;
   readonly config: AppConfig;
   readonly logs: LogRecord[];
+  /** Lines shown on the console only, never logged (the generated admin token). */
+  readonly terminalLines: string[];
   /** Stops the server and deletes its folders. */
   dispose(): Promise<void>;
 }
@@ -43,9 +45,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     version: false,
   });
   const logger = createMemoryLogger();
+  const terminalLines: string[] = [];
   const server = await startServer({
     config,
     logger,
+    terminal: (line) => terminalLines.push(line),
     schedule: false,
     environment: options.environment ?? {},
     ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -56,6 +60,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     root,
     config,
     logs: logger.records,
+    terminalLines,
     async dispose() {
       await server.close();
       await rm(root, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { ADMIN_TOKEN_RULE, isAcceptableAdminToken } from '../../config/options-s
 import type { SecretRegistry } from '../../logging/secret-registry.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import type { Logger } from '../../util/logger.js';
+import { readableByOthers, readableFileAdvice } from '../../util/private-files.js';
 import { readTextIfExists } from '../../util/read-if-exists.js';
 
 /** The environment variable that may hold the token when options.yml does not. */
@@ -20,8 +21,13 @@ export interface AdminTokenOptions {
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly dataDir: string;
   readonly logger: Logger;
-  /** The token is added here, so no log line after the one below can carry it. */
+  /** The token is added here, so no log line can carry it. */
   readonly secrets: SecretRegistry;
+  /**
+   * Where a generated token is shown, once: the console of whoever started the server, never
+   * a log file (log files get copied, attached to bug reports and kept for weeks).
+   */
+  readonly terminal: (line: string) => void;
 }
 
 /**
@@ -50,17 +56,17 @@ export async function resolveAdminToken(options: AdminTokenOptions): Promise<{ t
     }
     secrets.add(stored);
     logger.info(`admin token: read from ${file}`);
+    const mode = await readableByOthers(file);
+    if (mode !== undefined) logger.warn(readableFileAdvice(file, 'the admin token', mode));
     return { token: stored, source: 'file' };
   }
   const token = randomBytes(32).toString('base64url');
   // Owner-only: writeFileAtomic gives the temporary file its mode before the token is in it,
   // so no other local user can read it at any moment.
   await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
-  // The one log line that carries a secret, on purpose: the owner needs the generated token
-  // for the web page and has no other place to see it (issue 7: "printed once in the log").
-  // It is written before the token joins the registry, which would otherwise redact it;
-  // every later line, on this run and the next, has it redacted.
-  logger.warn(`admin token generated for the web page and the API (shown only this once; also in ${file}): ${token}`);
   secrets.add(token);
+  // The owner needs it for the web page: shown once where they are looking, and kept in the file.
+  options.terminal(`aiframe-server: admin token generated for the web page and the API (shown only this once; also in ${file}): ${token}`);
+  logger.warn(`admin token generated for the web page and the API: shown once on the console, not in the log; it is kept in ${file}`);
   return { token, source: 'generated' };
 }

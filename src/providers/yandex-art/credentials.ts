@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { readableByOthers, readableFileAdvice } from '../../util/private-files.js';
 
 /**
  * Where the YandexART credentials come from: `data/ydart-options.json` in upstream's format
@@ -51,6 +52,15 @@ export class CredentialSource {
       const code = (error as NodeJS.ErrnoException).code;
       return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : `unreadable:${code ?? 'unknown'}`;
     }
+  }
+
+  /**
+   * A warning when other users of the machine can read the file. The owner wrote it, so it
+   * is not chmod-ed here: the warning says what to run.
+   */
+  async privacyWarning(): Promise<string | undefined> {
+    const mode = await readableByOthers(this.options.file);
+    return mode === undefined ? undefined : readableFileAdvice(this.options.file, 'the YandexART credentials', mode);
   }
 
   async load(): Promise<CredentialsState> {

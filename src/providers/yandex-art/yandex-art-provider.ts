@@ -120,9 +120,11 @@ export class YandexArtProvider implements ImageProvider {
     });
   }
 
-  /** Reads the credentials. The server logs the first readiness itself, so nothing is logged here. */
+  /** Reads the credentials. The server logs the first readiness itself; here only a key file others can read. */
   async start(): Promise<void> {
     await this.reload();
+    const warning = await this.options.credentials.privacyWarning();
+    if (warning !== undefined) this.options.logger.warn(`provider ${this.id}: ${warning}`);
   }
 
   /** Reads the credentials again (the scan cron); changed ones lift a block on refused ones. */
