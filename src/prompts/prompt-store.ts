@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { naming } from '../util/fs-errors.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { decodeHandEditedText, parseHandEditedJson } from '../util/hand-edited-json.js';
@@ -427,7 +428,8 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
     return await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    // Named, so start-up can say which file is wrong (EISDIR on a handle names none).
+    throw naming(error, path);
   }
 }
 
