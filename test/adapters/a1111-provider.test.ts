@@ -264,19 +264,18 @@ describe('AUTOMATIC1111 adapter', () => {
     });
   });
 
-  test('a truncated answer is retried; a body that is not JSON fails with its text', async () => {
+  test('a truncated answer is not sent again (its job ran); a body that is not JSON fails with its text', async () => {
     await withFake({}, async (fake) => {
       fake.failNext('truncated');
-      const result = await provider(fake).generate(generateRequest());
-      assert.equal(result.kind, 'bytes');
-      assert.equal(fake.txt2img.length, 2);
+      await assert.rejects(provider(fake).generate(generateRequest()), (error: unknown) => error instanceof RemoteError && !error.retryable && /not sent again/.test(error.message));
+      assert.equal(fake.txt2img.length, 1, 'the server finished that job: a second copy would make the picture twice');
 
       fake.failNext('not-json');
       await assert.rejects(
         provider(fake).generate(generateRequest()),
         (error: unknown) => error instanceof RemoteError && error.failure === 'invalid-response' && /not JSON: Internal server error/.test(error.message),
       );
-      assert.equal(fake.txt2img.length, 3, 'an unreadable answer is not retried');
+      assert.equal(fake.txt2img.length, 2, 'an unreadable answer is not retried');
     });
   });
 

@@ -169,11 +169,11 @@ describe('Imagine adapter', () => {
     });
   });
 
-  test('a truncated answer is retried', async () => {
+  test('a truncated answer is not sent again: the picture was made, and Imagine lists no jobs to check', async () => {
     await withFake({}, async (fake) => {
       fake.failNext('truncated');
-      assert.equal((await provider(fake).generate(generateRequest())).kind, 'bytes');
-      assert.equal(fake.bodies.length, 2);
+      await assert.rejects(provider(fake).generate(generateRequest()), (error: RemoteError) => !error.retryable && /not sent again/.test(error.message));
+      assert.equal(fake.bodies.length, 1);
     });
   });
 

@@ -60,7 +60,7 @@ describe('LocalAI flavor', () => {
       fake.mode = 'drop';
       fake.requests.length = 0;
       await assert.rejects(localai.generate(generateRequest()), /cannot reach/);
-      assert.equal(fake.requests.length, 3, 'a free local server: a dropped connection is tried again');
+      assert.equal(fake.requests.length, 1, 'a connection that drops after the request left may have started the job: not sent again');
       assert.equal(localai.readiness().ready, false);
 
       const keyless = provider(fake.url, { flavor: 'localai' });

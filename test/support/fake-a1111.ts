@@ -21,6 +21,8 @@ export interface FakeA1111Options {
   readonly previews?: boolean;
   /** Leave `current_task` out of progress answers, as servers before v1.6 do. */
   readonly legacyProgress?: boolean;
+  /** `--nowebui`: the API alone, without the web UI's POST /internal/progress. */
+  readonly noWebUi?: boolean;
 }
 
 /** A scripted failure for the next txt2img calls. */
@@ -30,7 +32,9 @@ export type A1111Failure =
   | 'truncated' // 200 headers, then half a JSON body and the connection dropped
   | 'not-json' // 200 with a body that is not JSON
   | 'hang' // the job runs (holding the lock) until interrupted, then answers as usual
-  | 'gateway-timeout'; // a reverse proxy gives up at once with 504 while the job runs on (until interrupted)
+  | 'gateway-timeout' // a reverse proxy gives up at once with 504 while the job runs on (until interrupted)
+  | 'drop-after-start' // the connection drops once the job started; the job runs on (until interrupted), its answer lost
+  | 'drop-before-queue'; // the connection drops after the body was read, before the job was queued: nothing runs
 
 export interface RecordedRequest {
   readonly method: string;
@@ -76,7 +80,7 @@ interface Job {
 
 export class FakeA1111 {
   readonly requests: RecordedRequest[] = [];
-  /** Bodies of txt2img calls, in arrival order. */
+  /** Bodies of txt2img calls that became jobs, in arrival order. */
   readonly txt2img: Record<string, unknown>[] = [];
   interrupts = 0;
   /** The most txt2img requests that were open at the same time (the client should send one at a time). */
@@ -88,6 +92,9 @@ export class FakeA1111 {
   private readonly failures: A1111Failure[] = [];
   private lock: Promise<void> = Promise.resolve();
   private current: Job | undefined;
+  /** progress.py: task ids waiting for the lock, and the last 16 finished. */
+  private readonly pendingTasks = new Set<string>();
+  private readonly finishedTasks: string[] = [];
   private currentModel = MODELS[0]!.title;
   private readonly server = createServer((request, response) => void this.handle(request, response));
   url = '';
@@ -146,6 +153,10 @@ export class FakeA1111 {
       case 'POST /sdapi/v1/txt2img':
         await this.txt2imgRoute(body ?? {}, response);
         return;
+      case 'POST /internal/progress':
+        if (this.options.noWebUi) break;
+        send(response, 200, this.taskProgress(body ?? {}));
+        return;
       case 'POST /sdapi/v1/img2img':
         if (!Array.isArray(body?.init_images) || body.init_images.length === 0) {
           send(response, 404, { error: 'HTTPException', detail: 'Init image not found', body: '', errors: '404: Init image not found' });
@@ -154,8 +165,20 @@ export class FakeA1111 {
         await this.txt2imgRoute(body, response);
         return;
       default:
-        send(response, 404, { detail: 'Not Found' });
+        break;
     }
+    send(response, 404, { detail: 'Not Found' });
+  }
+
+  /** progress.py progressapi: where the task of `id_task` is (the web UI's own route, outside --api-auth). */
+  private taskProgress(body: Record<string, unknown>): Record<string, unknown> {
+    const id = body.id_task;
+    const active = typeof id === 'string' && this.current?.taskId === id;
+    const queued = typeof id === 'string' && this.pendingTasks.has(id);
+    const completed = typeof id === 'string' && this.finishedTasks.includes(id);
+    if (!active) return { active, queued, completed, progress: null, eta: null, live_preview: null, id_live_preview: -1, textinfo: queued ? 'In queue...' : 'Waiting...' };
+    const job = this.current as Job;
+    return { active, queued, completed, progress: job.step / job.steps, eta: null, live_preview: null, id_live_preview: -1, textinfo: null };
   }
 
   /** `--api-auth`: FastAPI's HTTPBasic answers 401 "Not authenticated" without a header. */
@@ -176,6 +199,11 @@ export class FakeA1111 {
   }
 
   private async txt2imgRoute(body: Record<string, unknown>, response: ServerResponse): Promise<void> {
+    if (this.failures[0] === 'drop-before-queue') {
+      this.failures.shift();
+      response.socket?.destroy();
+      return;
+    }
     this.txt2img.push(body);
     this.openTxt2img += 1;
     this.maxOpenTxt2img = Math.max(this.maxOpenTxt2img, this.openTxt2img);
@@ -192,24 +220,31 @@ export class FakeA1111 {
       send(response, 400, { error: 'HTTPException', detail: 'Sampler not found', body: '', errors: '400: Sampler not found' });
       return;
     }
+    // add_task_to_queue before the lock (api.py text2imgapi), start_task once it is held.
+    const taskId = typeof body.force_task_id === 'string' ? body.force_task_id : `task(${Math.random().toString(36).slice(2)})`;
+    this.pendingTasks.add(taskId);
     // queue_lock: one generation at a time, later calls wait.
     const previous = this.lock;
     let release!: () => void;
     this.lock = new Promise<void>((resolve) => (release = resolve));
     await previous;
     try {
-      await this.runJob(body, steps, response);
+      this.pendingTasks.delete(taskId);
+      await this.runJob(body, taskId, steps, response);
+      this.finishedTasks.push(taskId);
+      if (this.finishedTasks.length > 16) this.finishedTasks.shift();
     } finally {
       this.current = undefined;
       release();
     }
   }
 
-  private async runJob(body: Record<string, unknown>, steps: number, response: ServerResponse): Promise<void> {
+  private async runJob(body: Record<string, unknown>, taskId: string, steps: number, response: ServerResponse): Promise<void> {
     const failure = this.failures.shift();
-    const job: Job = { taskId: typeof body.force_task_id === 'string' ? body.force_task_id : `task(${Math.random().toString(36).slice(2)})`, steps, step: 0, interrupted: false };
+    const job: Job = { taskId, steps, step: 0, interrupted: false };
     this.current = job;
-    const endless = failure === 'hang' || failure === 'gateway-timeout';
+    const endless = failure === 'hang' || failure === 'gateway-timeout' || failure === 'drop-after-start';
+    if (failure === 'drop-after-start') response.socket?.destroy();
     if (failure === 'gateway-timeout') {
       // nginx's proxy_read_timeout ran out: the client gets a 504, the server keeps working.
       response.writeHead(504, { 'Content-Type': 'text/html' });
@@ -223,7 +258,7 @@ export class FakeA1111 {
       if (this.options.stepDelayMs) await delay(this.options.stepDelayMs);
       job.step += 1;
     }
-    if (failure === 'gateway-timeout') return;
+    if (failure === 'gateway-timeout' || failure === 'drop-after-start') return;
     if (failure === 'oom') {
       send(response, 500, {
         error: 'OutOfMemoryError',

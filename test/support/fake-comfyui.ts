@@ -21,7 +21,9 @@ export type ComfyFailure =
   | 'execution-error' // the run fails: history status "error" with an execution_error message
   | 'hang' // the run never ends until interrupted
   | 'lost' // the job vanishes (a restart): in neither queue nor history
-  | 'view-404'; // the picture cannot be fetched
+  | 'view-404' // the picture cannot be fetched
+  | 'drop-after-queue' // the prompt is queued (and runs), then the connection drops before the answer
+  | 'drop-before-queue'; // the connection drops after the body was read, before anything was queued
 
 export interface FakeComfyOptions {
   /** Milliseconds a job runs (default 20). */
@@ -34,7 +36,8 @@ interface Job {
   readonly prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>;
   /** The output nodes that passed validation: only these run. */
   readonly outputs: readonly string[];
-  readonly clientId: unknown;
+  /** `extra_data` of the request with `client_id` put in, as server.py post_prompt stores it. */
+  readonly extraData: Record<string, unknown>;
   readonly failure: ComfyFailure | undefined;
   interrupted: boolean;
 }
@@ -74,6 +77,11 @@ export class FakeComfyUI {
     for (let index = 0; index < count; index += 1) this.failures.push(failure);
   }
 
+  /** Prompts queued in all (each one runs): what the GPU was asked to do. */
+  get jobsQueued(): number {
+    return this.number;
+  }
+
   /** Ids of jobs waiting or running. */
   queuedIds(): string[] {
     return [...(this.running ? [this.running.id] : []), ...this.pending.map((job) => job.id)];
@@ -99,6 +107,13 @@ export class FakeComfyUI {
       }
     }
     if (request.method === 'POST' && path === '/prompt') return this.submit(body, response);
+    if (request.method === 'GET' && path === '/history') {
+      // The whole history, oldest first; max_items keeps the newest (server.py get_history).
+      const max = Number(url.searchParams.get('max_items') ?? Number.NaN);
+      const entries = [...this.history.entries()];
+      sendJson(response, 200, Object.fromEntries(Number.isInteger(max) && max > 0 ? entries.slice(-max) : entries));
+      return;
+    }
     if (request.method === 'GET' && path.startsWith('/history/')) {
       const id = decodeURIComponent(path.slice('/history/'.length));
       const entry = this.history.get(id);
@@ -119,7 +134,7 @@ export class FakeComfyUI {
       return;
     }
     if (request.method === 'GET' && path === '/queue') {
-      const item = (job: Job): unknown[] => [job.number, job.id, job.prompt, { client_id: job.clientId }, job.outputs];
+      const item = (job: Job): unknown[] => [job.number, job.id, job.prompt, job.extraData, job.outputs];
       sendJson(response, 200, { queue_running: this.running ? [item(this.running)] : [], queue_pending: this.pending.map(item) });
       return;
     }
@@ -153,6 +168,11 @@ export class FakeComfyUI {
 
   private submit(body: Record<string, unknown>, response: ServerResponse): void {
     this.submitted.push(body);
+    if (this.failures[0] === 'drop-before-queue') {
+      this.failures.shift();
+      response.socket?.destroy();
+      return;
+    }
     const prompt = body.prompt;
     if (typeof prompt !== 'object' || prompt === null || Array.isArray(prompt)) {
       sendJson(response, 400, { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} });
@@ -190,9 +210,12 @@ export class FakeComfyUI {
       sendJson(response, 400, { error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} }, node_errors: nodeErrors });
       return;
     }
-    const job: Job = { id: randomUUID(), number: this.number++, prompt: graph, outputs: goodOutputs, clientId: body.client_id, failure: this.failures.shift(), interrupted: false };
+    const extraData = { ...(typeof body.extra_data === 'object' && body.extra_data !== null ? body.extra_data : {}), ...(body.client_id === undefined ? {} : { client_id: body.client_id }) };
+    const failure = this.failures.shift();
+    const job: Job = { id: randomUUID(), number: this.number++, prompt: graph, outputs: goodOutputs, extraData, failure, interrupted: false };
     if (job.failure !== 'lost') this.pending.push(job);
-    sendJson(response, 200, { prompt_id: job.id, number: job.number, node_errors: nodeErrors });
+    if (failure === 'drop-after-queue') response.socket?.destroy();
+    else sendJson(response, 200, { prompt_id: job.id, number: job.number, node_errors: nodeErrors });
     if (!this.running) void this.work();
   }
 
@@ -254,7 +277,7 @@ export class FakeComfyUI {
 
   private entry(job: Job, outputs: unknown, status: string, completed: boolean, messages: unknown[]): Record<string, unknown> {
     return {
-      prompt: [job.number, job.id, job.prompt, { client_id: job.clientId }, job.outputs],
+      prompt: [job.number, job.id, job.prompt, job.extraData, job.outputs],
       outputs,
       status: { status_str: status, completed, messages },
       meta: {},

@@ -29,6 +29,13 @@ export type FakeFooocusMode =
   /** The connection is dropped without an answer. */
   | 'drop';
 
+/** A scripted failure of the next text-to-image calls only (other routes answer). */
+export type FakeFooocusSubmitFailure =
+  /** The job is queued (and runs), then the connection drops before the answer. */
+  | 'drop-after-queue'
+  /** The connection drops after the body was read, before anything was queued. */
+  | 'drop-before-queue';
+
 interface FakeJob {
   readonly id: string;
   readonly body: Record<string, unknown>;
@@ -58,6 +65,7 @@ export class FakeFooocus {
   runningPolls: number;
   private advertisedBase = '';
   private readonly openPing: boolean;
+  private readonly submitFailures: FakeFooocusSubmitFailure[] = [];
 
   private constructor(
     private readonly server: FakeServer,
@@ -81,6 +89,10 @@ export class FakeFooocus {
 
   get url(): string {
     return this.server.url;
+  }
+
+  failNextSubmit(failure: FakeFooocusSubmitFailure, count = 1): void {
+    for (let index = 0; index < count; index += 1) this.submitFailures.push(failure);
   }
 
   /** Like a restart: jobs live in memory only. */
@@ -114,13 +126,27 @@ export class FakeFooocus {
     }
     if (request.method === 'POST' && request.path === '/v1/generation/text-to-image') return this.textToImage(request, response);
     if (request.method === 'GET' && request.path === '/v1/generation/query-job') return this.queryJob(request, response);
+    if (request.method === 'GET' && request.path === '/v1/generation/job-history') {
+      // In-memory mode (routes/query.py get_history): ids only, waiting and running jobs in `queue`.
+      const listed = [...this.jobs.values()].map((job) => ({ job_id: job.id, is_finished: this.finished(job) }));
+      return sendJson(response, 200, { queue: listed.filter((job) => !job.is_finished), history: listed.filter((job) => job.is_finished) });
+    }
     if (request.method === 'GET' && request.path === '/v1/generation/job-queue') {
       return sendJson(response, 200, { running_size: this.jobs.size, finished_size: 0, last_job_id: [...this.jobs.keys()].pop() ?? null });
     }
     return sendJson(response, 404, { detail: 'Not Found' });
   }
 
+  private finished(job: FakeJob): boolean {
+    return job.polls > this.waitingPolls + this.runningPolls;
+  }
+
   private textToImage(request: RecordedRequest, response: ServerResponse): void {
+    const failure = this.submitFailures.shift();
+    if (failure === 'drop-before-queue') {
+      response.socket?.destroy();
+      return;
+    }
     const body = parseJson(request.body);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return sendJson(response, 422, { detail: [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary', input: null }], body: request.body.toString() });
@@ -149,6 +175,10 @@ export class FakeFooocus {
       return sendBytes(response, 200, this.picture, 'image/png');
     }
     this.jobs.set(job.id, job);
+    if (failure === 'drop-after-queue') {
+      response.socket?.destroy();
+      return;
+    }
     if (fields['async_process'] === true) return sendJson(response, 200, this.asyncResponse(job, 'WAITING'));
     // Sync: blocks until done; an exception leaves [] (api_utils.call_worker).
     return sendJson(response, 200, this.mode === 'ok' ? this.results(job) : []);

@@ -22,6 +22,13 @@ export type FakeFooocusApiMode =
   /** Every API answer is a 200 with truncated JSON. */
   | 'broken-json';
 
+/** A scripted failure of the next generate calls only (other routes answer). */
+export type FakeFooocusApiSubmitFailure =
+  /** The task is queued (and runs), then the connection drops before the answer. */
+  | 'drop-after-queue'
+  /** The connection drops after the body was read, before anything was queued. */
+  | 'drop-before-queue';
+
 interface FakeTask {
   readonly id: string;
   readonly body: Record<string, unknown>;
@@ -50,6 +57,7 @@ export class FakeFooocusApi {
   runningPolls: number;
   relativeUrls: boolean;
   private advertisedBase = '';
+  private readonly submitFailures: FakeFooocusApiSubmitFailure[] = [];
 
   private constructor(
     private readonly server: FakeServer,
@@ -75,6 +83,10 @@ export class FakeFooocusApi {
     return this.server.url;
   }
 
+  failNextSubmit(failure: FakeFooocusApiSubmitFailure, count = 1): void {
+    for (let index = 0; index < count; index += 1) this.submitFailures.push(failure);
+  }
+
   submissions(): RecordedRequest[] {
     return this.requests.filter((request) => request.path === '/v1/engine/generate/');
   }
@@ -98,13 +110,33 @@ export class FakeFooocusApi {
       return;
     }
     if (request.method === 'POST' && request.path === '/v1/engine/generate/') return this.generate(request, response);
-    if (request.method === 'GET' && request.path === '/tasks') return sendJson(response, 200, { history: [], current: [], pending: [...this.tasks.values()].map((task) => this.waitingRow(task)) });
+    if (request.method === 'GET' && request.path === '/tasks') return this.listTasks(request, response);
     const task = /^\/tasks\/([^/]+)$/.exec(request.path);
     if (request.method === 'GET' && task) return this.query(decodeURIComponent(task[1] as string), response);
     return sendJson(response, 404, { detail: 'Not Found' });
   }
 
+  /** routes/query.py get_tasks: DB rows of finished tasks (newest first, one page), the running one, the waiting ones. */
+  private listTasks(request: RecordedRequest, response: ServerResponse): void {
+    const query = request.query.get('query') ?? 'all';
+    const pageSize = Number(request.query.get('page_size') ?? 10);
+    const tasks = [...this.tasks.values()];
+    const state = (task: FakeTask): 'pending' | 'current' | 'history' =>
+      task.polls < this.waitingPolls ? 'pending' : task.polls < this.waitingPolls + this.runningPolls ? 'current' : 'history';
+    const pick = (kind: string): boolean => query === 'all' || query === kind;
+    return sendJson(response, 200, {
+      history: pick('history') ? tasks.filter((task) => state(task) === 'history').reverse().slice(0, pageSize).map((task) => this.finishedRecord(task)) : [],
+      current: pick('current') ? tasks.filter((task) => state(task) === 'current').map((task) => ({ ...this.waitingRow(task), task_status: 'running', progress: 50 })) : [],
+      pending: pick('pending') ? tasks.filter((task) => state(task) === 'pending').map((task) => this.waitingRow(task)) : [],
+    });
+  }
+
   private async generate(request: RecordedRequest, response: ServerResponse): Promise<void> {
+    const failure = this.submitFailures.shift();
+    if (failure === 'drop-before-queue') {
+      response.socket?.destroy();
+      return;
+    }
     const body = parseJson(request.body);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return sendJson(response, 422, { detail: [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object', input: null }] });
@@ -129,6 +161,10 @@ export class FakeFooocusApi {
       return;
     }
     if (this.mode !== 'forget') this.tasks.set(task.id, task);
+    if (failure === 'drop-after-queue') {
+      response.socket?.destroy();
+      return;
+    }
     if (fields['async_process'] === true) {
       return sendJson(response, 200, { id: -1, task_id: task.id, req_params: {}, in_queue_mills: -1, start_mills: -1, finish_mills: -1, task_status: 'pending', progress: -1, preview: '', webhook_url: '', result: [] });
     }

@@ -30,7 +30,9 @@ export type FakeOpenAiMode =
   /** 200 with truncated JSON. */
   | 'broken-json'
   /** The connection is dropped without an answer. */
-  | 'drop';
+  | 'drop'
+  /** The generation starts (and is counted), then the connection drops before the answer. */
+  | 'drop-after-start';
 
 const SIZES: Readonly<Record<string, readonly string[] | 'free'>> = {
   'dall-e-2': ['256x256', '512x512', '1024x1024'],
@@ -151,6 +153,11 @@ export class FakeOpenAi {
       return sendJson(response, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'system' })) });
     }
     if (request.method === 'POST' && (request.path === '/v1/images/generations' || request.path === '/v1/images/edits')) {
+      if (this.mode === 'drop-after-start') {
+        this.generations.push({ body: (parseJson(request.body) ?? {}) as Record<string, unknown> });
+        response.socket?.destroy();
+        return;
+      }
       const failure = this.failure(response);
       if (failure) return;
       return request.path === '/v1/images/edits' ? this.edit(request, response) : this.profile === 'openai' ? this.openAi(request, response) : this.localAi(request, response);

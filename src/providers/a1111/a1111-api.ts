@@ -11,6 +11,8 @@ export const TXT2IMG_PATH = '/sdapi/v1/txt2img';
 export const PROGRESS_PATH = '/sdapi/v1/progress';
 export const INTERRUPT_PATH = '/sdapi/v1/interrupt';
 export const MODELS_PATH = '/sdapi/v1/sd-models';
+/** The web UI's own progress route (modules/progress.py): not registered with --nowebui. */
+export const TASK_PROGRESS_PATH = '/internal/progress';
 
 export const txt2imgAnswerSchema = z.object({
   images: z.array(z.string()).min(1, { error: 'the answer holds no image' }),
@@ -73,6 +75,13 @@ export const progressSchema = z.object({
 });
 
 export type ProgressAnswer = z.output<typeof progressSchema>;
+
+/** POST /internal/progress `{id_task}`: where that task is (pending_tasks, current_task, finished_tasks). */
+export const taskProgressSchema = z.object({
+  active: z.boolean(),
+  queued: z.boolean(),
+  completed: z.boolean(),
+});
 
 const errorBodySchema = z.object({
   error: z.string().optional(),

@@ -6,16 +6,28 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../../util/logger.js';
+import { deliveryOf } from '../http/delivery.js';
 import { decodeBase64Image } from '../http/image-payload.js';
 import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { parseJsonBody, RemoteHttp } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
-import type { RetryPolicy } from '../http/retry.js';
+import type { AfterDrop, RetryPolicy } from '../http/retry.js';
 import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import { sizeForFrame } from '../remote-size.js';
 import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult } from '../types.js';
-import { a1111Error, INTERRUPT_PATH, MODELS_PATH, parseGenerationInfo, PROGRESS_PATH, progressSchema, TXT2IMG_PATH, txt2imgAnswerSchema } from './a1111-api.js';
+import {
+  a1111Error,
+  INTERRUPT_PATH,
+  MODELS_PATH,
+  parseGenerationInfo,
+  PROGRESS_PATH,
+  progressSchema,
+  TASK_PROGRESS_PATH,
+  taskProgressSchema,
+  TXT2IMG_PATH,
+  txt2imgAnswerSchema,
+} from './a1111-api.js';
 import { ProgressWatch } from './a1111-progress.js';
 
 export interface A1111ProviderOptions {
@@ -88,9 +100,10 @@ export class A1111Provider extends RemoteProvider {
       : undefined;
     let answer: z.output<typeof txt2imgAnswerSchema>;
     try {
-      answer = await this.retrying(signal, () => this.txt2img(body, signal));
+      answer = await this.retrying(signal, { ask: () => this.whereIsTask(taskId) }, () => this.txt2img(body, signal));
     } catch (error) {
-      if (signal.aborted || error instanceof JobTimeoutError) await this.interrupt(taskId);
+      // A job nobody waits for any more (aborted, timed out, its answer lost) is stopped if it runs.
+      if (signal.aborted || error instanceof JobTimeoutError || deliveryOf(error) === 'may-have-arrived') await this.interrupt(taskId);
       if (signal.aborted) throw signal.reason;
       // The server may be gone (or its password changed): check now, not at the next interval.
       if (error instanceof RemoteError && (error.failure === 'network' || error.isAuthFailure)) void this.health.refresh();
@@ -130,7 +143,28 @@ export class A1111Provider extends RemoteProvider {
   }
 
   /**
-   * Stops our job on the server after an abort or a timeout (the server finishes a request
+   * Where our task is after the connection of its txt2img dropped. The picture travels only in
+   * that lost answer (nothing is saved on the server), so a task the server took is final, not
+   * waited for: it is interrupted if it still runs. Only a server that names its tasks (v1.6+,
+   * `current_task`) and serves the web UI's /internal/progress (which lists queued and finished
+   * ones) can say it never got it; any other cannot be asked, and the txt2img is not sent again.
+   */
+  private async whereIsTask(taskId: string): Promise<AfterDrop<never>> {
+    const signal = AbortSignal.timeout(10_000);
+    const progress = progressSchema.parse(parseJsonBody(await this.http.fetchBytes({ path: PROGRESS_PATH, query: { skip_current_image: true }, signal })));
+    if (progress.current_task === undefined) return { kind: 'final', reason: 'the server (older than v1.6) cannot say which jobs it has' };
+    const response = await this.http.send({ method: 'POST', path: TASK_PROGRESS_PATH, json: { id_task: taskId, id_live_preview: -1 }, signal });
+    if (response.status === 404) return { kind: 'final', reason: 'the server runs without its web UI (--nowebui), whose /internal/progress alone lists queued jobs' };
+    if (response.status < 200 || response.status >= 300) throw a1111Error(response);
+    const task = parseAnswer(taskProgressSchema, response, 'the task progress');
+    if (task.active) return { kind: 'final', reason: 'the server is running the job, and its picture was lost with the answer' };
+    if (task.queued) return { kind: 'final', reason: 'the server has the job in its queue, and its picture will be lost with the answer' };
+    if (task.completed) return { kind: 'final', reason: 'the server finished the job, and its picture was lost with the answer' };
+    return { kind: 'absent' };
+  }
+
+  /**
+   * Stops our job on the server after an abort, a timeout or a lost answer (the server finishes a request
    * whose caller left). `/interrupt` stops whatever runs, so it is sent only when the running task is ours,
    * or the server is too old to say which task runs.
    */
@@ -140,11 +174,11 @@ export class A1111Provider extends RemoteProvider {
       const progress = progressSchema.parse(parseJsonBody(await this.http.fetchBytes({ path: PROGRESS_PATH, query: { skip_current_image: true }, signal })));
       const ours = progress.current_task === taskId || (progress.current_task === undefined && (progress.state?.job_count ?? 0) > 0);
       if (!ours) {
-        this.options.logger.debug(`provider ${this.id}: aborted before the server started the job; nothing to interrupt`);
+        this.options.logger.debug(`provider ${this.id}: our job is not running on the server; nothing to interrupt`);
         return;
       }
       await this.http.fetchBytes({ method: 'POST', path: INTERRUPT_PATH, json: {}, signal });
-      this.options.logger.info(`provider ${this.id}: generation aborted; asked the server to interrupt it`);
+      this.options.logger.info(`provider ${this.id}: nobody waits for the job any more; asked the server to interrupt it`);
     } catch (error) {
       this.options.logger.warn(`provider ${this.id}: could not interrupt the aborted generation`, { reason: (error as Error).message });
     }

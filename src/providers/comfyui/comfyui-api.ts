@@ -12,6 +12,8 @@ export const QUEUE_PATH = '/queue';
 export const INTERRUPT_PATH = '/interrupt';
 export const VIEW_PATH = '/view';
 export const SYSTEM_STATS_PATH = '/system_stats';
+/** GET: every prompt done, oldest first; `max_items` keeps the newest. */
+export const HISTORY_PATH = '/history';
 export const historyPath = (promptId: string): string => `/history/${encodeURIComponent(promptId)}`;
 
 export const submitAnswerSchema = z.object({

@@ -13,7 +13,7 @@ import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { RemoteHttp } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
-import type { RetryPolicy } from '../http/retry.js';
+import type { AfterDrop, RetryPolicy } from '../http/retry.js';
 import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import { sizeForFrame } from '../remote-size.js';
 import { ProviderError, type GenerateRequest, type ProviderCapabilities, type ProviderResult, type Readiness } from '../types.js';
@@ -22,6 +22,7 @@ import {
   describeExecutionFailure,
   describeNodeErrors,
   historyEntrySchema,
+  HISTORY_PATH,
   historyPath,
   INTERRUPT_PATH,
   pickImage,
@@ -106,7 +107,10 @@ export class ComfyUIProvider extends RemoteProvider {
     // The submit is not cut short by an abort: a prompt the server queued while we stopped
     // listening would run with nobody waiting. The caller is released at once, and the
     // prompt is taken off the server as soon as its id is known.
-    const submission = this.retrying(signal, () => this.submit(graph));
+    // Marks the prompt so that, after a dropped connection, /queue or /history can tell
+    // whether the server took it (the prompt id came in the lost answer).
+    const mark = randomUUID();
+    const submission = this.retrying(signal, { ask: () => this.findSubmission(mark) }, () => this.submit(graph, mark));
     let promptId: string;
     try {
       promptId = await untilAborted(submission, signal);
@@ -130,7 +134,7 @@ export class ComfyUIProvider extends RemoteProvider {
     }
     const image = pickImage(entry);
     if (!image) throw new ProviderError('the workflow finished without an image (does it end in a SaveImage node?)');
-    const response = await this.retrying(signal, () =>
+    const response = await this.retrying(signal, 'always', () =>
       this.http.fetchBytes({ path: VIEW_PATH, query: { filename: image.filename, subfolder: image.subfolder, type: image.type }, signal }),
     );
     const picture = imageFromBytes(response.body, 'picture');
@@ -149,10 +153,10 @@ export class ComfyUIProvider extends RemoteProvider {
     };
   }
 
-  private async submit(graph: Record<string, unknown>): Promise<string> {
+  private async submit(graph: Record<string, unknown>, mark: string): Promise<string> {
     // The prompt may be queued already: sending it again could make the picture twice.
     const response = await timeoutIsFinal(async () => {
-      const answer = await this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId } });
+      const answer = await this.http.send({ path: PROMPT_PATH, json: { prompt: graph, client_id: this.clientId, extra_data: { [SUBMISSION_KEY]: mark } } });
       if (answer.status < 200 || answer.status >= 300) throw comfyError(answer);
       return answer;
     });
@@ -164,6 +168,25 @@ export class ComfyUIProvider extends RemoteProvider {
       this.options.logger.warn(`provider ${this.id}: ComfyUI skips part of workflow ${basename(this.options.workflowFile)}: ${skipped.join('; ')}`, { prompt_id: promptId });
     }
     return promptId;
+  }
+
+  /**
+   * The prompt whose submit carried `mark`, after the connection of that submit dropped:
+   * ComfyUI keeps a request's extra_data with the prompt, in the queue (item 3) and in the
+   * history (`prompt[3]`). Found, it is followed like any other; absent, it is sent again.
+   */
+  private async findSubmission(mark: string): Promise<AfterDrop<string>> {
+    const signal = AbortSignal.timeout(10_000);
+    const queue = queueAnswerSchema.parse(await this.http.fetchJson({ path: QUEUE_PATH, signal }));
+    const queued = [...queue.queue_running, ...queue.queue_pending].find((item) => carriesMark(item[3], mark));
+    if (typeof queued?.[1] === 'string') return { kind: 'found', value: queued[1] };
+    // Read after the queue: a prompt that finished in between is in the history by now.
+    const history = await this.http.fetchJson<Record<string, unknown>>({ path: HISTORY_PATH, query: { max_items: RECENT_HISTORY }, signal });
+    for (const [promptId, entry] of Object.entries(history)) {
+      const prompt = (entry as { prompt?: unknown } | null)?.prompt;
+      if (Array.isArray(prompt) && carriesMark(prompt[3], mark)) return { kind: 'found', value: promptId };
+    }
+    return { kind: 'absent' };
   }
 
   /** Polls the history until the prompt is done; a failed run is a final failure. */
@@ -270,6 +293,15 @@ export class ComfyUIProvider extends RemoteProvider {
   private warnAbout(workflow: Workflow): void {
     for (const warning of workflow.warnings) this.options.logger.warn(`provider ${this.id}: workflow ${workflow.file}: ${warning}`);
   }
+}
+
+/** The extra_data key that marks one submit of ours. */
+const SUBMISSION_KEY = 'aiframe_submission';
+/** History entries read when looking for a submit: far more than finish within a retry's wait. */
+const RECENT_HISTORY = 64;
+
+function carriesMark(extraData: unknown, mark: string): boolean {
+  return typeof extraData === 'object' && extraData !== null && (extraData as Record<string, unknown>)[SUBMISSION_KEY] === mark;
 }
 
 /** The promise's outcome, or the signal's reason as soon as it aborts (the promise runs on). */

@@ -10,9 +10,10 @@ import { isOtherOrigin } from '../http/other-origin.js';
 import { RemoteError } from '../http/remote-error.js';
 import { RemoteHttp, type RemoteResponse } from '../http/remote-http.js';
 import { RemoteProvider } from '../http/remote-provider.js';
-import type { RetryPolicy } from '../http/retry.js';
+import type { AfterDrop, Resend, RetryPolicy } from '../http/retry.js';
 import { timeoutIsFinal } from '../http/timeout-is-final.js';
 import type { PictureFormat } from '../../library/picture.js';
+import { SerialQueue } from '../../util/serial-queue.js';
 import type { GenerateRequest, ProviderCapabilities, ProviderResult } from '../types.js';
 import { aspectRatioForFrame } from './aspect-ratios.js';
 import { fetchResultPicture, fooocusHttpError, resultLocation, savedJobId, savedJobState } from './fooocus-common.js';
@@ -55,6 +56,12 @@ export interface ResultPicture {
   readonly url?: string;
 }
 
+/** A job the server lists: its id, and the fields it was asked with where the API shows them. */
+export interface ListedJob {
+  readonly id: string;
+  readonly request?: { readonly prompt?: unknown; readonly image_seed?: unknown };
+}
+
 /** The Fooocus fields every request carries, in the API's own names. */
 export interface FooocusFields {
   readonly prompt: string;
@@ -74,6 +81,8 @@ export abstract class FooocusJobProvider extends RemoteProvider {
   protected readonly http: RemoteHttp;
   /** For result URLs on another host: the API key stays with the configured server. */
   private readonly download: RemoteHttp;
+  /** Submits go one at a time, so that one job new in the list after a dropped submit is that submit's. */
+  private readonly submits = new SerialQueue();
 
   constructor(
     protected readonly options: FooocusProviderOptions,
@@ -96,6 +105,8 @@ export abstract class FooocusJobProvider extends RemoteProvider {
   /** Queues the job; resolves with its id. */
   protected abstract submit(fields: FooocusFields, signal: AbortSignal): Promise<string>;
   protected abstract poll(job: string, signal: AbortSignal): Promise<JobPoll>;
+  /** The jobs the server lists now: waiting, running and (recently) finished. */
+  protected abstract listJobs(signal: AbortSignal): Promise<readonly ListedJob[]>;
 
   /** Throws a non-2xx answer as the readable Fooocus error (API key, refused field). */
   protected ensureOk(response: RemoteResponse): void {
@@ -109,7 +120,7 @@ export abstract class FooocusJobProvider extends RemoteProvider {
     try {
       let job = savedJobId(request.resume.load(), this.jobKind);
       if (job === undefined) {
-        job = await this.retrying(signal, () => timeoutIsFinal(() => this.submit(fields, signal)));
+        job = await this.submitOnce(fields, signal);
         await request.resume.save(savedJobState(this.jobKind, job));
         this.options.logger.debug(`provider ${this.id}: job queued`, { job, aspect_ratio: fields.aspect_ratios_selection });
       } else {
@@ -137,6 +148,44 @@ export abstract class FooocusJobProvider extends RemoteProvider {
     }
   }
 
+  /**
+   * Queues the job. A submit whose connection dropped is sent again only when the job list,
+   * read before and after, shows that the server took no job meanwhile; one new job is this
+   * one, and is followed instead. A server whose list cannot be read is not sent it twice.
+   */
+  private submitOnce(fields: FooocusFields, signal: AbortSignal): Promise<string> {
+    return this.submits.run(async () => {
+      const before = await this.knownJobs(signal);
+      const resend: Resend<string> = before === undefined ? 'if-not-sent' : { ask: () => this.findNewJob(before, fields) };
+      return this.retrying(signal, resend, () => timeoutIsFinal(() => this.submit(fields, signal)));
+    });
+  }
+
+  /** Ids of the jobs the server lists, or undefined when it cannot say (then nothing is sent twice). */
+  private async knownJobs(signal: AbortSignal): Promise<ReadonlySet<string> | undefined> {
+    try {
+      return new Set((await this.listJobs(signal)).map((job) => job.id));
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      this.options.logger.debug(`provider ${this.id}: the job list cannot be read; a submit whose connection drops will not be sent again`, {
+        reason: (error as Error).message,
+      });
+      return undefined;
+    }
+  }
+
+  private async findNewJob(before: ReadonlySet<string>, fields: FooocusFields): Promise<AfterDrop<string>> {
+    const now = await this.listJobs(AbortSignal.timeout(10_000));
+    const fresh = now.filter((job) => !before.has(job.id) && (job.request === undefined || sameRequest(job.request, fields)));
+    const only = fresh.length === 1 ? fresh[0] : undefined;
+    if (only !== undefined) {
+      this.options.logger.info(`provider ${this.id}: the submit's connection dropped, but the server took the job; following it`, { job: only.id });
+      return { kind: 'found', value: only.id };
+    }
+    if (fresh.length === 0) return { kind: 'absent' };
+    return { kind: 'final', reason: `the server took ${fresh.length} new jobs meanwhile, and which one is this cannot be told` };
+  }
+
   /** The request fields in the API's names; both APIs take them flat. */
   protected fields(request: GenerateRequest): FooocusFields {
     const { options } = this;
@@ -158,7 +207,7 @@ export abstract class FooocusJobProvider extends RemoteProvider {
     const { signal } = request;
     let lastProgress = -1;
     for (;;) {
-      const polled = await this.retrying(signal, () => this.poll(job, signal));
+      const polled = await this.retrying(signal, 'always', () => this.poll(job, signal));
       if (polled.state === 'done') {
         request.onProgress?.({ step: 100, total: 100 });
         return polled;
@@ -191,4 +240,9 @@ export abstract class FooocusJobProvider extends RemoteProvider {
     const client = isOtherOrigin(location, this.options.baseUrl) ? this.download : this.http;
     return fetchResultPicture(client, location, signal, this.retry);
   }
+}
+
+/** A listed job's fields against ours: the prompt and the seed tell another client's job apart. */
+function sameRequest(listed: NonNullable<ListedJob['request']>, fields: FooocusFields): boolean {
+  return (listed.prompt === undefined || listed.prompt === fields.prompt) && (listed.image_seed === undefined || Number(listed.image_seed) === fields.image_seed);
 }

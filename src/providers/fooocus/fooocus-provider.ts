@@ -8,7 +8,7 @@ import { parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { ProviderError } from '../types.js';
 import { parseSeed } from './fooocus-common.js';
-import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll } from './fooocus-job-provider.js';
+import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll, type ListedJob } from './fooocus-job-provider.js';
 
 export interface FooocusApiOptions extends FooocusProviderOptions {
   /** Ask for the picture inline (saves a download); the URL is fetched when it is missing. */
@@ -20,6 +20,7 @@ export interface FooocusApiOptions extends FooocusProviderOptions {
 export const GENERATE_PATH = '/v1/generation/text-to-image';
 export const QUERY_JOB_PATH = '/v1/generation/query-job';
 export const JOB_QUEUE_PATH = '/v1/generation/job-queue';
+export const JOB_HISTORY_PATH = '/v1/generation/job-history';
 
 const resultItemSchema = z.object({
   base64: z.string().nullish(),
@@ -38,6 +39,18 @@ const asyncJobSchema = z.object({
   job_step_preview: z.string().nullish(),
   job_result: z.array(resultItemSchema).nullish(),
 });
+
+/**
+ * One entry of GET /v1/generation/job-history (routes/query.py get_history): `{job_id,
+ * is_finished}` in memory; with --persistent the history comes from the database as
+ * `{params, task_info: {task_id, ...}}`, the request's fields in `params`.
+ */
+const listedJobSchema = z.object({
+  job_id: z.union([z.string(), z.number()]).nullish(),
+  task_info: z.object({ task_id: z.string().nullish() }).loose().nullish(),
+  params: z.object({ prompt: z.unknown(), image_seed: z.unknown() }).partial().loose().nullish(),
+});
+const jobHistorySchema = z.object({ queue: z.array(listedJobSchema).default([]), history: z.array(listedJobSchema).default([]) });
 
 type AsyncJob = z.output<typeof asyncJobSchema>;
 type ResultItem = z.output<typeof resultItemSchema>;
@@ -73,6 +86,17 @@ export class FooocusProvider extends FooocusJobProvider {
       throw new ProviderError(`${response.url}: the Fooocus queue is full; trying again later`, { retryable: true });
     }
     throw new RemoteError(`${response.url} queued no job (stage ${job.job_stage ?? 'unknown'})`, { failure: 'invalid-response', status: response.status, url: response.url });
+  }
+
+  protected async listJobs(signal: AbortSignal): Promise<readonly ListedJob[]> {
+    const response = await this.http.send({ path: JOB_HISTORY_PATH, signal });
+    this.ensureOk(response);
+    const { queue, history } = parseAnswer(jobHistorySchema, response, 'the job history');
+    return [...queue, ...history].flatMap((item): ListedJob[] => {
+      const id = item.job_id ?? item.task_info?.task_id;
+      if (id === undefined || id === null || id === '') return [];
+      return [{ id: String(id), ...(item.params ? { request: item.params } : {}) }];
+    });
   }
 
   protected async poll(job: string, signal: AbortSignal): Promise<JobPoll> {

@@ -8,10 +8,11 @@ import { checkAnswer, parseAnswer } from '../http/parse-answer.js';
 import { RemoteError } from '../http/remote-error.js';
 import { parseJsonBody } from '../http/remote-http.js';
 import { ProviderError } from '../types.js';
-import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll } from './fooocus-job-provider.js';
+import { FooocusJobProvider, type FooocusFields, type FooocusProviderOptions, type JobPoll, type ListedJob } from './fooocus-job-provider.js';
 
 export const ENGINE_GENERATE_PATH = '/v1/engine/generate/';
 export const TASKS_PATH = '/tasks/';
+export const TASKS_LIST_PATH = '/tasks';
 export const ALL_MODELS_PATH = '/v1/engines/all-models';
 
 /** `RecordResponse` (apis/models/response.py) and the DB record: only the fields read here. */
@@ -25,6 +26,19 @@ const recordSchema = z.object({
 });
 
 type TaskRecord = z.output<typeof recordSchema>;
+
+/** GET /tasks (apis/routes/query.py get_tasks): records with the request they were made from. */
+const listedRecordSchema = z.object({
+  task_id: z.string().nullish(),
+  req_params: z.object({ prompt: z.unknown(), image_seed: z.unknown() }).partial().loose().nullish(),
+});
+const taskListSchema = z.object({
+  history: z.array(listedRecordSchema).default([]),
+  current: z.array(listedRecordSchema).default([]),
+  pending: z.array(listedRecordSchema).default([]),
+});
+/** Finished tasks read, newest first: far more than finish within a retry's wait. */
+const RECENT_TASKS = 20;
 
 export class FooocusApiProvider extends FooocusJobProvider {
   readonly displayName = 'FooocusAPI';
@@ -45,6 +59,15 @@ export class FooocusApiProvider extends FooocusJobProvider {
     const record = parseAnswer(recordSchema, response, 'the new task');
     if (!record.task_id) throw new RemoteError(`${response.url} queued no task`, { failure: 'invalid-response', status: response.status, url: response.url });
     return record.task_id;
+  }
+
+  protected async listJobs(signal: AbortSignal): Promise<readonly ListedJob[]> {
+    const response = await this.http.send({ path: TASKS_LIST_PATH, query: { query: 'all', page_size: RECENT_TASKS }, signal });
+    this.ensureOk(response);
+    const { history, current, pending } = parseAnswer(taskListSchema, response, 'the task list');
+    return [...pending, ...current, ...history].flatMap((record): ListedJob[] =>
+      record.task_id ? [{ id: record.task_id, ...(record.req_params ? { request: record.req_params } : {}) }] : [],
+    );
   }
 
   protected async poll(task: string, signal: AbortSignal): Promise<JobPoll> {

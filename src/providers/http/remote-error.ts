@@ -13,6 +13,8 @@ export interface RemoteErrorDetails {
   readonly excerpt?: string;
   /** A `Retry-After` the server sent, in milliseconds. */
   readonly retryAfterMs?: number;
+  /** Overrides what the failure implies: false for a request that must not be sent again. */
+  readonly retryable?: boolean;
   readonly cause?: unknown;
 }
 
@@ -20,7 +22,8 @@ export interface RemoteErrorDetails {
  * A failed call to a remote generator, carrying what a user needs to act on it: the status,
  * the (redacted) URL and a short excerpt of the body. Whether retrying can help follows from
  * the failure: dropped connections, timeouts, 429 and most 5xx are worth another try; other
- * 4xx answers (bad key, bad request, refused prompt) are not.
+ * 4xx answers (bad key, bad request, refused prompt) are not. Whether a request that starts a
+ * job may be sent again after a dropped connection is the retry's `resend` rule (retry.ts).
  */
 export class RemoteError extends ProviderError {
   readonly failure: RemoteFailure;
@@ -30,7 +33,7 @@ export class RemoteError extends ProviderError {
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, details: RemoteErrorDetails) {
-    super(message, { retryable: isRetryableFailure(details.failure, details.status), cause: details.cause });
+    super(message, { retryable: details.retryable ?? isRetryableFailure(details.failure, details.status), cause: details.cause });
     this.name = 'RemoteError';
     this.failure = details.failure;
     this.status = details.status;

@@ -204,7 +204,11 @@ function dropHeadersOffOrigin(options: Record<string, unknown>, origin: string, 
  */
 function describeCause(error: unknown): Error {
   const code = (error as { code?: string }).code;
-  const plain = new Error((error as Error).message);
-  if (code !== undefined) (plain as Error & { code?: string }).code = code;
+  // Node's system error (under axios's) names the call that failed: `connect` and
+  // `getaddrinfo` fail before anything was sent (see deliveryOf).
+  const syscall = (error as { syscall?: unknown }).syscall ?? (error as { cause?: { syscall?: unknown } }).cause?.syscall;
+  const plain = new Error((error as Error).message) as Error & { code?: string; syscall?: string };
+  if (code !== undefined) plain.code = code;
+  if (typeof syscall === 'string') plain.syscall = syscall;
   return plain;
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../../util/logger.js';
 import type { GenerateRequest, ImageProvider, ProviderCapabilities, ProviderResult, Readiness } from '../types.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { RemoteHealth } from './remote-health.js';
-import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
+import { DEFAULT_RETRY, withRetries, type Resend, type RetryPolicy } from './retry.js';
 
 export interface RemoteProviderSettings {
   /** The provider's id (also its name in log lines). */
@@ -72,13 +72,21 @@ export abstract class RemoteProvider implements ImageProvider {
     return this.turns === undefined ? this.generateNow(request) : this.turns.run(request.signal, () => this.generateNow(request));
   }
 
-  /** Runs `attempt` under this provider's back-off, logging each failed try. */
-  protected retrying<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<T> {
-    return withRetries(attempt, {
-      ...this.retry,
-      signal,
-      onRetry: (error, attemptNumber, delayMs) =>
-        this.logger.warn(`provider ${this.id}: attempt ${attemptNumber} failed; trying again`, { reason: error.message, delayMs }),
-    });
+  /**
+   * Runs `attempt` under this provider's back-off, logging each failed try. `resend` says
+   * whether the request may go again after a connection that may have reached the server:
+   * 'always' for reads, the API's check (or 'if-not-sent') for a request that starts a job.
+   */
+  protected retrying<T>(signal: AbortSignal, resend: Resend<T>, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(
+      attempt,
+      {
+        ...this.retry,
+        signal,
+        onRetry: (error, attemptNumber, delayMs) =>
+          this.logger.warn(`provider ${this.id}: attempt ${attemptNumber} failed; trying again`, { reason: error.message, delayMs }),
+      },
+      resend,
+    );
   }
 }

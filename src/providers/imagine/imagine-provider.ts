@@ -68,7 +68,8 @@ export class ImagineProvider extends RemoteProvider {
     request.onProgress?.({ step: 0, total: this.options.steps });
     let answer;
     try {
-      answer = await this.retrying(signal, () => this.post(body, signal));
+      // The API lists no jobs: a request that may have reached it is not sent again.
+      answer = await this.retrying(signal, 'if-not-sent', () => this.post(body, signal));
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       // The server may be gone: check now, not at the next interval.

@@ -65,8 +65,6 @@ const DISPLAY_NAMES: Readonly<Record<OpenAiFlavor, string>> = {
   qwen: 'Qwen-Image service',
 };
 
-const SAFE_TO_REPEAT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 export class OpenAiProvider extends RemoteProvider {
   readonly displayName: string;
   readonly capabilities: ProviderCapabilities;
@@ -106,7 +104,9 @@ export class OpenAiProvider extends RemoteProvider {
     this.requireKey();
     const plan = planBody(request, this.options);
     try {
-      const answer = await this.retrying(signal, () => this.post(plan, signal));
+      // No API of this shape lists its jobs: a request that may have arrived is not sent again
+      // (OpenAI would bill both copies, a local server would make both).
+      const answer = await this.retrying(signal, 'if-not-sent', () => this.post(plan, signal));
       const item = answer.data[0] as z.output<typeof answerSchema>['data'][number];
       const picture = await this.readPicture(item, signal);
       this.health.markUp();
@@ -159,18 +159,12 @@ export class OpenAiProvider extends RemoteProvider {
   }
 
   /**
-   * Whether a failed POST may be sent again. After a timeout the server is still working on
-   * it (none of these servers stops a request whose caller left): a second copy would queue
-   * behind the first, and OpenAI bills both. OpenAI also bills a picture whose answer was lost
-   * on a dropped connection, so there only failures before the request left are repeated.
+   * A timeout is final: the server is still working on the request (none of these servers
+   * stops one whose caller left), so a second copy would queue behind the first, and OpenAI
+   * bills both. A dropped connection is the retry rule's ('if-not-sent').
    */
   private repeatable(error: unknown): unknown {
-    if (!(error instanceof RemoteError)) return error;
-    if (error.failure === 'timeout') return new ProviderError(error.message, { cause: error });
-    const code = (error.cause as { code?: string } | undefined)?.code;
-    if (this.capabilities.paid && error.failure === 'network' && (code === undefined || !SAFE_TO_REPEAT.has(code))) {
-      return new ProviderError(error.message, { cause: error });
-    }
+    if (error instanceof RemoteError && error.failure === 'timeout') return new ProviderError(error.message, { cause: error });
     return error;
   }
 
